@@ -1,0 +1,83 @@
+"""The connection to NATS and JetStream. The only module that calls `nats.connect`.
+
+Reconnects forever once connected (a service rides out a NATS restart); at start it
+tries for a bounded time and then fails with a clear error naming the URL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+import nats
+from nats.aio.client import Client
+from nats.errors import NoServersError
+from nats.js import JetStreamContext
+
+from hicap.bus.errors import BusUnavailable
+
+log = logging.getLogger(__name__)
+
+# Large enough for a 10 MiB request body plus its envelope (nats-server is started with a
+# matching max_payload).
+MAX_PAYLOAD_BYTES = 16 * 1024 * 1024
+
+
+@dataclass(slots=True)
+class Bus:
+    """A live connection: core NATS (`nc`) and JetStream (`js`)."""
+
+    nc: Client
+    js: JetStreamContext
+    name: str
+
+    @property
+    def connected(self) -> bool:
+        return bool(self.nc.is_connected)
+
+    async def close(self) -> None:
+        if not self.nc.is_closed:
+            try:
+                await self.nc.drain()
+            except (TimeoutError, nats.errors.ConnectionClosedError):
+                await self.nc.close()
+
+
+async def connect(url: str, *, name: str, timeout_s: float = 5.0) -> Bus:
+    """Connect to NATS, retrying for up to `timeout_s`, then raise `BusUnavailable`."""
+    servers = [u.strip() for u in url.split(",") if u.strip()]
+
+    async def on_disconnect() -> None:
+        log.warning("disconnected from NATS; reconnecting", extra={"nats": servers})
+
+    async def on_reconnect() -> None:
+        log.info("reconnected to NATS", extra={"nats": servers})
+
+    async def on_error(exc: Exception) -> None:
+        log.warning("NATS connection error: %s", exc)
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    last: Exception | None = None
+    while loop.time() < deadline:
+        try:
+            nc = await nats.connect(
+                servers=servers,
+                name=name,
+                connect_timeout=min(2.0, timeout_s),
+                allow_reconnect=True,
+                max_reconnect_attempts=-1,
+                reconnect_time_wait=0.5,
+                disconnected_cb=on_disconnect,
+                reconnected_cb=on_reconnect,
+                error_cb=on_error,
+            )
+            return Bus(nc=nc, js=nc.jetstream(), name=name)
+        except (TimeoutError, NoServersError, OSError) as exc:
+            last = exc
+            await asyncio.sleep(0.2)
+    raise BusUnavailable(
+        f"cannot reach NATS at {url} within {timeout_s:g}s ({last}); "
+        "is nats-server running? (`hicap up` starts one; HICAP_NATS_URL points elsewhere)"
+    )

@@ -1,0 +1,200 @@
+"""The hot path's request/stream-reply over core NATS (never JetStream).
+
+A caller sends one request to `subject` (`hicap.egress.<provider>`, a queue group) and
+receives a stream of frames on its own inbox: data frames in order (`Hicap-Seq`), then
+an end frame, or an error frame carrying a `CommandError`. Closing the stream early (the
+client went away) publishes `<subject>.cancel.<call_id>`, and the server cancels that
+call's task. Prompts and provider keys travel only here: `hicap.egress.>` is never
+captured by a stream.
+
+Frames for all calls of a process arrive on one wildcard inbox subscription and are
+routed by call id, so a call costs no SUB/UNSUB round of its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+
+from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
+
+from hicap.bus.commands import error_reply, raise_for_reply
+from hicap.bus.connection import Bus
+from hicap.bus.errors import BusTimeout, BusUnavailable
+from hicap.errors import HicapError, Internal
+from hicap.events import command_pb2
+
+log = logging.getLogger(__name__)
+
+SEQ = "Hicap-Seq"
+KIND = "Hicap-Kind"
+CALL_ID = "Hicap-Call-Id"
+END, ERROR, DATA = "end", "error", "data"
+
+
+@dataclass(slots=True)
+class StreamRequest:
+    """What a stream handler receives: the payload, its headers, and its call id."""
+
+    data: bytes
+    headers: dict[str, str]
+    call_id: str
+
+
+StreamHandler = Callable[[StreamRequest], AsyncIterator[bytes]]
+
+
+@dataclass(slots=True)
+class _Call:
+    queue: asyncio.Queue[Msg] = field(default_factory=asyncio.Queue)
+
+
+class StreamClient:
+    """The calling side: one wildcard inbox for every call of this process."""
+
+    def __init__(self, bus: Bus) -> None:
+        self.bus = bus
+        self._prefix = bus.nc.new_inbox()
+        self._token = self._prefix.rsplit(".", 1)[-1]  # random per process: call ids are unique
+        self._calls: dict[str, _Call] = {}
+        self._sub: Subscription | None = None
+        self._next_id = 0
+
+    async def start(self) -> StreamClient:
+        self._sub = await self.bus.nc.subscribe(f"{self._prefix}.*", cb=self._route)
+        return self
+
+    async def _route(self, msg: Msg) -> None:
+        call = self._calls.get(msg.subject.rsplit(".", 1)[-1])
+        if call is not None:
+            call.queue.put_nowait(msg)
+
+    async def stream(
+        self,
+        subject: str,
+        data: bytes,
+        *,
+        headers: dict[str, str] | None = None,
+        first_timeout_s: float = 60.0,
+        idle_timeout_s: float = 60.0,
+    ) -> AsyncIterator[bytes]:
+        """Send a request and yield each data frame in order; raise the server's error."""
+        self._next_id += 1
+        call_id = f"{self._token}-{self._next_id:x}"
+        call = self._calls[call_id] = _Call()
+        done = False
+        try:
+            await self.bus.nc.publish(
+                subject,
+                data,
+                reply=f"{self._prefix}.{call_id}",
+                headers={**(headers or {}), CALL_ID: call_id},
+            )
+            expected, timeout = 0, first_timeout_s
+            while True:
+                msg = await self._next(call, subject, timeout)
+                kind, seq = _frame_meta(msg, subject)
+                if seq != expected:
+                    raise Internal(f"{subject} stream lost frame {expected} (got {seq})")
+                expected, timeout = expected + 1, idle_timeout_s
+                if kind == DATA:
+                    yield msg.data
+                    continue
+                done = True
+                if kind == ERROR:
+                    raise_for_reply(msg.data, command_pb2.CommandReply)
+                return
+        finally:
+            del self._calls[call_id]
+            if not done:
+                await self._cancel(subject, call_id)
+
+    async def _next(self, call: _Call, subject: str, timeout_s: float) -> Msg:
+        try:
+            return await asyncio.wait_for(call.queue.get(), timeout_s)
+        except TimeoutError:
+            raise BusTimeout(f"{subject} sent nothing for {timeout_s:g}s") from None
+
+    async def _cancel(self, subject: str, call_id: str) -> None:
+        if self.bus.nc.is_connected:
+            await self.bus.nc.publish(
+                f"{subject}.cancel.{call_id}", b"", headers={CALL_ID: call_id}
+            )
+
+    async def stop(self) -> None:
+        if self._sub is not None:
+            await self._sub.unsubscribe()
+            self._sub = None
+
+
+def _frame_meta(msg: Msg, subject: str) -> tuple[str, int]:
+    headers = msg.headers or {}
+    if headers.get("Status") == "503":
+        raise BusUnavailable(f"no service answers {subject}; is it running?")
+    try:
+        return headers[KIND], int(headers[SEQ])
+    except (KeyError, ValueError):
+        raise Internal(f"{subject} answered with a frame that is not a stream frame") from None
+
+
+class StreamServer:
+    """The serving side: a queue-group subscription plus its cancel subscription."""
+
+    def __init__(self, bus: Bus, subject: str, handler: StreamHandler, *, queue: str) -> None:
+        self.bus, self.subject, self.handler, self.queue = bus, subject, handler, queue
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._subs: list[Subscription] = []
+
+    async def start(self) -> StreamServer:
+        nc = self.bus.nc
+        self._subs.append(await nc.subscribe(self.subject, queue=self.queue, cb=self._on_request))
+        self._subs.append(await nc.subscribe(f"{self.subject}.cancel.*", cb=self._on_cancel))
+        return self
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._tasks)
+
+    async def _on_request(self, msg: Msg) -> None:
+        headers = dict(msg.headers or {})
+        call_id = headers.get(CALL_ID, "")
+        if not msg.reply:
+            return  # nobody to answer
+        task = asyncio.create_task(
+            self._serve(StreamRequest(msg.data, headers, call_id), msg.reply)
+        )
+        self._tasks[call_id] = task
+        task.add_done_callback(lambda _t: self._tasks.pop(call_id, None))
+
+    async def _on_cancel(self, msg: Msg) -> None:
+        task = self._tasks.get(msg.subject.rsplit(".", 1)[-1])
+        if task is not None:
+            task.cancel()
+
+    async def _serve(self, req: StreamRequest, reply: str) -> None:
+        nc, seq = self.bus.nc, 0
+        try:
+            async for chunk in self.handler(req):
+                await nc.publish(reply, chunk, headers={KIND: DATA, SEQ: str(seq)})
+                seq += 1
+        except HicapError as err:
+            await nc.publish(reply, error_reply(err), headers={KIND: ERROR, SEQ: str(seq)})
+            return
+        except asyncio.CancelledError:
+            return  # the caller went away: nothing more to send
+        except Exception:
+            log.exception("stream handler failed", extra={"subject": self.subject})
+            err = Internal(f"{self.subject} failed; see the service's log")
+            await nc.publish(reply, error_reply(err), headers={KIND: ERROR, SEQ: str(seq)})
+            return
+        await nc.publish(reply, b"", headers={KIND: END, SEQ: str(seq)})
+
+    async def stop(self, grace_s: float = 5.0) -> None:
+        for sub in self._subs:
+            await sub.unsubscribe()
+        self._subs.clear()
+        if self._tasks:
+            await asyncio.wait(list(self._tasks.values()), timeout=grace_s)
