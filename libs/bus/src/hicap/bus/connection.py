@@ -48,7 +48,11 @@ async def connect(url: str, *, name: str, timeout_s: float = 5.0) -> Bus:
     """Connect to NATS, retrying for up to `timeout_s`, then raise `BusUnavailable`."""
     servers = [u.strip() for u in url.split(",") if u.strip()]
 
+    holder: list[Client] = []
+
     async def on_disconnect() -> None:
+        if holder and (holder[0].is_closed or holder[0].is_draining):
+            return  # our own shutdown
         log.warning("disconnected from NATS; reconnecting", extra={"nats": servers})
 
     async def on_reconnect() -> None:
@@ -73,6 +77,7 @@ async def connect(url: str, *, name: str, timeout_s: float = 5.0) -> Bus:
                 reconnected_cb=on_reconnect,
                 error_cb=on_error,
             )
+            holder.append(nc)
             return Bus(nc=nc, js=nc.jetstream(), name=name)
         except (TimeoutError, NoServersError, OSError) as exc:
             last = exc

@@ -23,6 +23,7 @@ _RESERVED = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None)).keys
     "message",
     "asctime",
     "taskName",
+    "color_message",  # uvicorn's ANSI copy of the message
 }
 
 

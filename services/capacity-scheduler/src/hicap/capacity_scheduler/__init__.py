@@ -1,1 +1,1 @@
-"""placeholder"""
+"""hicap.capacity_scheduler: provider deployments, reservations, capacity leases."""

@@ -1,1 +1,1 @@
-"""placeholder"""
+"""hicap.ingress: the public HTTP edge (OpenAI- and Anthropic-compatible APIs, admin API)."""

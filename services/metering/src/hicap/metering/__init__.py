@@ -1,1 +1,1 @@
-"""placeholder"""
+"""hicap.metering: usage rows in ClickHouse (chDB embedded by default), aggregates, billing."""

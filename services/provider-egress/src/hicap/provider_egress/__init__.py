@@ -1,1 +1,1 @@
-"""placeholder"""
+"""hicap.provider_egress: provider adapters, pools, retries and failover behind hicap.egress.<provider>."""

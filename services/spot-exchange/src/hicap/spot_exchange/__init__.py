@@ -1,1 +1,1 @@
-"""placeholder"""
+"""hicap.spot_exchange: the spot call auction per model per window."""

@@ -1,0 +1,5 @@
+"""Entry point: `python -m hicap.auth`."""
+
+from hicap.auth.app import main
+
+main()

@@ -1,0 +1,5 @@
+"""Entry point: `python -m hicap.capacity_scheduler`."""
+
+from hicap.capacity_scheduler.app import main
+
+main()

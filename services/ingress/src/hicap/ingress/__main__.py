@@ -1,0 +1,5 @@
+"""Entry point: `python -m hicap.ingress`."""
+
+from hicap.ingress.app import main
+
+main()

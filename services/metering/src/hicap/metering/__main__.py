@@ -1,0 +1,5 @@
+"""Entry point: `python -m hicap.metering`."""
+
+from hicap.metering.app import main
+
+main()
