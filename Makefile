@@ -10,6 +10,8 @@ VENV := .venv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 export UV_PROJECT_ENVIRONMENT := $(VENV)
+# Bytecode is compiled once at install: imports stay fast even where PYTHONDONTWRITEBYTECODE is set.
+export UV_COMPILE_BYTECODE := 1
 
 .PHONY: up test test-unit test-integration test-e2e bench lint typecheck proto lock sync clean help
 

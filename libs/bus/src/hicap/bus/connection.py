@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 # Large enough for a 10 MiB request body plus its envelope (nats-server is started with a
 # matching max_payload).
-MAX_PAYLOAD_BYTES = 16 * 1024 * 1024
+MAX_PAYLOAD_BYTES = 12 * 1024 * 1024
 
 
 @dataclass(slots=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from hicap.runtime.http import serve_http
 from hicap.runtime.service import Runtime, run_service, service_version
-from hicap.runtime.temporal import connect_temporal
 
-__all__ = ["Runtime", "connect_temporal", "run_service", "serve_http", "service_version"]
+__all__ = ["Runtime", "run_service", "serve_http", "service_version"]
+# hicap.runtime.temporal (connect_temporal) is imported by the services that use Temporal
+# only, so the others do not pay for importing temporalio.

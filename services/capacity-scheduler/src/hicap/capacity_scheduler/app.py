@@ -3,7 +3,8 @@ reports health and stops cleanly; the capacity issue gives it reservations and l
 
 from __future__ import annotations
 
-from hicap.runtime import Runtime, connect_temporal, run_service
+from hicap.runtime import Runtime, run_service
+from hicap.runtime.temporal import connect_temporal
 from hicap.settings import CapacitySchedulerSettings
 
 

@@ -4,7 +4,8 @@ metering issue adds the usage consumer and queries."""
 from __future__ import annotations
 
 from hicap.metering.store import EmbeddedStore
-from hicap.runtime import Runtime, connect_temporal, run_service
+from hicap.runtime import Runtime, run_service
+from hicap.runtime.temporal import connect_temporal
 from hicap.settings import MeteringSettings
 
 
