@@ -34,7 +34,7 @@ sync: $(VENV)/.synced
 up: sync
 	$(VENV)/bin/hicap up $(ARGS)
 
-test: sync
+test: lint
 	$(VENV)/bin/python -m pytest tests/unit tests/integration tests/e2e $(ARGS)
 
 test-unit: sync

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from hicap.cli.paths import DataDir, default_data_dir
+
+if TYPE_CHECKING:
+    from hicap.cli.runfile import PlatformInfo
 
 app = typer.Typer(
     no_args_is_help=True, add_completion=False, help="Hicap: run and operate the platform."
@@ -54,6 +59,76 @@ def up(
         console.print(f"[bold red]hicap up failed:[/] {exc}")
         code = 1
     raise typer.Exit(code)
+
+
+def load_platform(data_dir: Path | None) -> PlatformInfo:
+    """The platform running on the data dir, or exit 1 saying how to start one."""
+    from hicap.cli.runfile import PlatformInfo, PlatformNotRunning
+
+    try:
+        return PlatformInfo.load(resolve_data_dir(data_dir))
+    except PlatformNotRunning as exc:
+        Console(stderr=True).print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def status(
+    data_dir: DataDirOpt = None,
+    wait: Annotated[float, typer.Option("--wait", help="Seconds to wait for answers.")] = 0.5,
+) -> None:
+    """Health, version, uptime and projection lag of every component."""
+    from hicap.cli.status import gather_status, render_status, status_exit_code
+
+    info = load_platform(data_dir)
+    rows = asyncio.run(gather_status(info, wait_s=wait))
+    render_status(rows, Console())
+    raise typer.Exit(status_exit_code(rows))
+
+
+@events_app.command("tail")
+def events_tail(
+    data_dir: DataDirOpt = None,
+    stream: Annotated[
+        str | None, typer.Option("--stream", help="One stream (AUTH, USAGE, ...).")
+    ] = None,
+    subject: Annotated[
+        str | None, typer.Option("--subject", help="A NATS subject pattern.")
+    ] = None,
+    from_start: Annotated[
+        bool, typer.Option("--from-start", help="Begin at the first event.")
+    ] = False,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Begin this long ago: 30s, 10m, 2h, 7d.")
+    ] = None,
+) -> None:
+    """Print every event as one JSON line, following live until Ctrl-C."""
+    from hicap.cli.durations import InvalidDuration, parse_duration
+    from hicap.cli.tail import TailError, tail_events
+    from hicap.errors import HicapError
+
+    info = load_platform(data_dir)
+    err = Console(stderr=True)
+    try:
+        window = parse_duration(since) if since else None
+        coro = tail_events(
+            info.nats_url,
+            stream=stream,
+            subject=subject,
+            from_start=from_start,
+            since=window,
+            out=sys.stdout,
+        )
+        asyncio.run(coro)
+    except KeyboardInterrupt:
+        pass
+    except (TailError, InvalidDuration, HicapError) as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from None
+    except BrokenPipeError:
+        # `hicap events tail | head`: the reader left; say nothing, and stop Python from
+        # complaining while it flushes stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def main() -> None:

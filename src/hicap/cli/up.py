@@ -146,18 +146,21 @@ class Platform:
         self.temporal_ui_url = f"http://127.0.0.1:{ui_port}"
 
     async def wait_temporal(self) -> None:
+        """Until Temporal's frontend accepts connections. The services that use Temporal
+        report ready only once their client connects, so this needs no client of its own
+        (and the CLI process stays free of temporalio's runtime)."""
         child = self.sup.children["temporal"]
-        from temporalio.client import Client
-        from temporalio.service import RPCError
-
+        host, port = self.temporal_address.rsplit(":", 1)
         deadline = time.monotonic() + 60.0
         while time.monotonic() < deadline:
             self._check_alive(child)
             try:
-                await Client.connect(self.temporal_address)
-                return
-            except (RPCError, RuntimeError, OSError):
-                await asyncio.sleep(0.25)
+                _, writer = await asyncio.open_connection(host, int(port))
+            except OSError:
+                await asyncio.sleep(0.1)
+                continue
+            writer.close()
+            return
         raise self._failure(child, "Temporal did not accept connections within 60s")
 
     # -- services ------------------------------------------------------------------

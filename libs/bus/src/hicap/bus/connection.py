@@ -59,23 +59,29 @@ async def connect(url: str, *, name: str, timeout_s: float = 5.0) -> Bus:
         log.info("reconnected to NATS", extra={"nats": servers})
 
     async def on_error(exc: Exception) -> None:
-        log.warning("NATS connection error: %s", exc)
+        if holder:  # before the first connection the caller gets one clear error instead
+            log.warning("NATS connection error: %s", exc)
 
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout_s
     last: Exception | None = None
-    while loop.time() < deadline:
+    while (remaining := deadline - loop.time()) > 0:
         try:
-            nc = await nats.connect(
-                servers=servers,
-                name=name,
-                connect_timeout=min(2.0, timeout_s),
-                allow_reconnect=True,
-                max_reconnect_attempts=-1,
-                reconnect_time_wait=0.5,
-                disconnected_cb=on_disconnect,
-                reconnected_cb=on_reconnect,
-                error_cb=on_error,
+            # nats-py retries an initial connect as long as reconnects are allowed, i.e.
+            # forever here: the deadline bounds it.
+            nc = await asyncio.wait_for(
+                nats.connect(
+                    servers=servers,
+                    name=name,
+                    connect_timeout=min(2.0, timeout_s),
+                    allow_reconnect=True,
+                    max_reconnect_attempts=-1,
+                    reconnect_time_wait=0.5,
+                    disconnected_cb=on_disconnect,
+                    reconnected_cb=on_reconnect,
+                    error_cb=on_error,
+                ),
+                remaining,
             )
             holder.append(nc)
             return Bus(nc=nc, js=nc.jetstream(), name=name)

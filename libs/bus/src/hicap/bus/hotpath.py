@@ -187,8 +187,8 @@ class StreamServer:
             return  # the caller went away: nothing more to send
         except Exception:
             log.exception("stream handler failed", extra={"subject": self.subject})
-            err = Internal(f"{self.subject} failed; see the service's log")
-            await nc.publish(reply, error_reply(err), headers={KIND: ERROR, SEQ: str(seq)})
+            internal = Internal(f"{self.subject} failed; see the service's log")
+            await nc.publish(reply, error_reply(internal), headers={KIND: ERROR, SEQ: str(seq)})
             return
         await nc.publish(reply, b"", headers={KIND: END, SEQ: str(seq)})
 

@@ -6,6 +6,7 @@ stored once; the ack says whether it was a duplicate.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,8 @@ from hicap.bus.connection import Bus
 from hicap.bus.errors import BusTimeout, BusUnavailable
 from hicap.events import Event, encode
 from hicap.telemetry import inject_headers
+
+ATTEMPT_TIMEOUT_S = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,22 +36,31 @@ def event_headers(event: Event[Any]) -> dict[str, str]:
     return inject_headers(headers) if not event.traceparent else headers
 
 
-async def publish(bus: Bus, event: Event[Any], *, timeout_s: float = 5.0) -> Published:
-    """Append an event to its stream and wait for the stream's ack."""
+async def publish(bus: Bus, event: Event[Any], *, timeout_s: float = 10.0) -> Published:
+    """Append an event to its stream and wait for the stream's ack.
+
+    A lost request or ack (NATS restarting, JetStream recovering) is retried with the same
+    `Nats-Msg-Id` until `timeout_s`: the stream stores the event once whatever happens.
+    """
     spec = event.spec
+    data, headers = encode(event), event_headers(event)
     if spec.stream is None:
-        await bus.nc.publish(spec.subject, encode(event), headers=event_headers(event))
+        await bus.nc.publish(spec.subject, data, headers=headers)
         return Published(stream="", seq=0, duplicate=False)
-    try:
-        ack = await bus.js.publish(
-            spec.subject,
-            encode(event),
-            timeout=timeout_s,
-            stream=spec.stream.value,
-            headers=event_headers(event),
-        )
-    except (NoStreamResponseError, NoRespondersError) as exc:
-        raise BusUnavailable(f"stream {spec.stream} did not answer ({exc})") from exc
-    except NatsTimeout as exc:
-        raise BusTimeout(f"no ack from stream {spec.stream} within {timeout_s:g}s") from exc
-    return Published(stream=ack.stream, seq=int(ack.seq), duplicate=bool(ack.duplicate))
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while True:
+        attempt_s = min(ATTEMPT_TIMEOUT_S, max(deadline - loop.time(), 0.05))
+        try:
+            ack = await bus.js.publish(
+                spec.subject, data, timeout=attempt_s, stream=spec.stream.value, headers=headers
+            )
+            return Published(stream=ack.stream, seq=int(ack.seq), duplicate=bool(ack.duplicate))
+        except (NoStreamResponseError, NoRespondersError, NatsTimeout) as exc:
+            if loop.time() >= deadline:
+                if isinstance(exc, NatsTimeout):
+                    raise BusTimeout(
+                        f"no ack from stream {spec.stream} within {timeout_s:g}s"
+                    ) from exc
+                raise BusUnavailable(f"stream {spec.stream} did not answer ({exc})") from exc
+            await asyncio.sleep(0.1)

@@ -82,9 +82,9 @@ def decode(data: bytes) -> Event[Message]:
         env.ParseFromString(data)
         payload = spec_for_type(env.type).message()
         payload.ParseFromString(env.payload)
-    except (DecodeError, LookupError) as exc:
+        occurred = env.occurred_at.ToDatetime(tzinfo=UTC)
+    except (DecodeError, LookupError, ValueError, OverflowError) as exc:
         raise MalformedEvent(str(exc) or type(exc).__name__) from exc
-    occurred = env.occurred_at.ToDatetime(tzinfo=UTC)
     return Event(payload, env.event_id, occurred, env.org_id, env.traceparent)
 
 

@@ -17,7 +17,7 @@ class EmbeddedStore:
     def __init__(self, path: Path) -> None:
         path.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._session = chdb_session.Session(str(path))
+        self._session = chdb_session.Session(str(path))  # type: ignore[no-untyped-call]  # chdb ships no annotations
 
     async def execute(self, sql: str) -> str:
         result = await asyncio.to_thread(self._session.query, sql, "CSV")
