@@ -58,6 +58,14 @@ async def publish_org(nats_url: str, org_id: str) -> int:
         await bus.close()
 
 
+async def metrics_urls(nats_url: str) -> dict[str, str]:
+    bus = await connect(nats_url, name="test")
+    try:
+        return {r.service: r.metrics_url for r in await query_health(bus)}
+    finally:
+        await bus.close()
+
+
 def check_status_and_tail(platform: RunningPlatform) -> None:
     """`hicap status` and `hicap events tail` find the platform from --data-dir alone."""
     data = ["--data-dir", str(platform.data_dir)]
@@ -68,6 +76,11 @@ def check_status_and_tail(platform: RunningPlatform) -> None:
     assert status.returncode == 0, status.stdout + status.stderr
     for name in SERVICES | {"nats", "temporal"}:
         assert name in status.stdout
+    metrics = asyncio.run(metrics_urls(str(platform.run_file["nats_url"])))
+    assert set(metrics) == SERVICES
+    for service, url in metrics.items():
+        body = httpx.get(url).text
+        assert f'hicap_service_ready{{service="{service}"}} 1.0' in body, service
     org = f"org_{uuid.uuid4().hex}"
     asyncio.run(publish_org(str(platform.run_file["nats_url"]), org))
     tail = subprocess.Popen(

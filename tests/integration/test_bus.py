@@ -266,3 +266,42 @@ async def test_a_publish_waits_for_nats_to_come_back(nats_server_factory, tmp_pa
     assert not (await publish(bus, event)).duplicate
     assert [e.event_id for e in await read_stream(bus, Stream.AUTH, org)] == [event.event_id]
     await bus.close()
+
+
+# -- telemetry -------------------------------------------------------------------------
+
+
+async def test_trace_context_crosses_a_command(bus: Bus, org_id: str) -> None:
+    from opentelemetry import trace
+
+    from hicap.telemetry import configure_tracing, tracer
+
+    configure_tracing("test", version="0", otlp_endpoint=None)
+    subject = commands.command_subject("test", f"trace_{org_id}")
+    seen: list[int] = []
+
+    async def handler(req: auth_pb2.OrgCreated) -> auth_pb2.OrgCreated:
+        seen.append(trace.get_current_span().get_span_context().trace_id)
+        return req
+
+    sub = await commands.serve(bus, subject, auth_pb2.OrgCreated, handler, queue="test")
+    try:
+        with tracer("test").start_as_current_span("caller") as span:
+            await commands.request(bus, subject, auth_pb2.OrgCreated(), auth_pb2.OrgCreated)
+            caller_trace = span.get_span_context().trace_id
+    finally:
+        await sub.unsubscribe()
+    assert caller_trace != 0 and seen == [caller_trace]
+
+
+async def test_trace_context_reaches_a_stream_handler(
+    streams: tuple[StreamClient, str, dict[str, object]],
+) -> None:
+    from hicap.telemetry import configure_tracing, tracer
+
+    configure_tracing("test", version="0", otlp_endpoint=None)
+    client, subject, seen = streams
+    with tracer("test").start_as_current_span("caller") as span:
+        [f async for f in client.stream(subject, b"count:1")]
+        trace_hex = f"{span.get_span_context().trace_id:032x}"
+    assert seen["headers"]["traceparent"].split("-")[1] == trace_hex  # type: ignore[index]

@@ -26,6 +26,7 @@ from hicap.bus.connection import Bus
 from hicap.bus.errors import BusTimeout, BusUnavailable
 from hicap.errors import HicapError, Internal
 from hicap.events import command_pb2
+from hicap.telemetry import inject_headers
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +92,7 @@ class StreamClient:
                 subject,
                 data,
                 reply=f"{self._prefix}.{call_id}",
-                headers={**(headers or {}), CALL_ID: call_id},
+                headers=inject_headers({**(headers or {}), CALL_ID: call_id}),
             )
             expected, timeout = 0, first_timeout_s
             while True:

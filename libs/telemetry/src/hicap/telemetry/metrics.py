@@ -10,12 +10,20 @@ import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 __all__ = ["REGISTRY", "Counter", "Gauge", "Histogram", "MetricsServer"]
 
-REGISTRY = CollectorRegistry(auto_describe=True)
+# The process-wide default registry: metrics declared anywhere (Counter(...), Gauge(...))
+# land there, with the process collector's CPU and resident-memory figures.
 
 
 class MetricsServer:
