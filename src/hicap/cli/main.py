@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -111,17 +112,18 @@ def events_tail(
     err = Console(stderr=True)
     try:
         window = parse_duration(since) if since else None
-        coro = tail_events(
-            info.nats_url,
-            stream=stream,
-            subject=subject,
-            from_start=from_start,
-            since=window,
-            out=sys.stdout,
-        )
-        asyncio.run(coro)
-    except KeyboardInterrupt:
-        pass
+
+        async def follow() -> None:
+            stop = asyncio.Event()  # Ctrl-C / SIGTERM end the tail cleanly, between events
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+            await tail_events(
+                info.nats_url, stream=stream, subject=subject, from_start=from_start, since=window,
+                out=sys.stdout, stop=stop,
+            )  # fmt: skip
+
+        asyncio.run(follow())
     except (TailError, InvalidDuration, HicapError) as exc:
         err.print(f"[red]{exc}[/]")
         raise typer.Exit(1) from None
