@@ -114,6 +114,8 @@ class StreamClient:
                 await self._cancel(subject, call_id)
 
     async def _next(self, call: _Call, subject: str, timeout_s: float) -> Msg:
+        if not call.queue.empty():  # the common case mid-stream: no timer, no task
+            return call.queue.get_nowait()
         try:
             return await asyncio.wait_for(call.queue.get(), timeout_s)
         except TimeoutError:
