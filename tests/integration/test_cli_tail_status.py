@@ -46,14 +46,6 @@ ORG_CREATED = "hicap.auth.org_created.v1"
 # --- helpers ---------------------------------------------------------------------------
 
 
-@pytest.fixture
-async def bus(nats_server: NatsServer) -> AsyncIterator[Bus]:
-    bus = await connect(nats_server.url, name="test-cli-tail-status")
-    await ensure_streams(bus)
-    yield bus
-    await bus.close()
-
-
 @dataclass
 class Tail:
     """A running `tail_events` writing into `out`."""
