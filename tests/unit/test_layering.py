@@ -84,3 +84,16 @@ def test_no_module_reads_the_environment_outside_settings_and_the_cli() -> None:
             if "os.environ" in text or "os.getenv" in text:
                 offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []
+
+
+def test_no_service_imports_nats_py_directly() -> None:
+    offenders = []
+    for path in modules_under(ROOT / "services"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            if any(n == "nats" or n.startswith("nats.") for n in names):
+                offenders.append(str(path.relative_to(ROOT)))
+    assert offenders == []

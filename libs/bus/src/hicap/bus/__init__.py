@@ -9,6 +9,8 @@ and hicap.telemetry; never a service.
 
 from __future__ import annotations
 
+from nats.aio.subscription import Subscription
+
 from hicap.bus import commands
 from hicap.bus.connection import MAX_PAYLOAD_BYTES, Bus, connect
 from hicap.bus.errors import BusTimeout, BusUnavailable
@@ -41,6 +43,7 @@ __all__ = [
     "StreamHandler",
     "StreamRequest",
     "StreamServer",
+    "Subscription",
     "base_health",
     "commands",
     "connect",

@@ -1,19 +1,120 @@
-"""Composition root of auth: its directory projection over AUTH. Commands arrive with the
-request-path issue."""
+"""Composition root of auth: the directory projection over AUTH and the command handlers on
+`hicap.cmd.auth.<command>` (queue group "auth"). `start_auth` wires the same parts on a
+bus of the caller's (the integration tests use it); `setup` hands them to the runtime.
+"""
 
 from __future__ import annotations
 
-from hicap.auth.projections import Directory, evolve
-from hicap.bus import Projection, ProjectionRunner, Snapshot
-from hicap.events import Stream
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from google.protobuf.message import Message
+
+from hicap.auth.domain import Directory
+from hicap.auth.handlers import AuthHandlers, KeyFactory
+from hicap.auth.projections import evolve
+from hicap.bus import Bus, Projection, ProjectionRunner, Snapshot, Subscription, commands
+from hicap.events import Clock, Event, IdFactory, Stream, utc_now, uuid7
+from hicap.events.apikeys import generate_key
+from hicap.events.v1 import auth_commands_pb2 as cmd
 from hicap.runtime import Runtime, run_service
 from hicap.settings import AuthSettings
 
+SERVICE = "auth"
+QUEUE = "auth"
+
+
+@dataclass(slots=True)
+class AuthService:
+    handlers: AuthHandlers
+    runner: ProjectionRunner[Directory]
+    subscriptions: list[Subscription]
+
+    @property
+    def directory(self) -> Directory:
+        return self.runner.state
+
+    async def stop(self) -> None:
+        for sub in self.subscriptions:
+            await sub.unsubscribe()
+        self.subscriptions.clear()
+        await self.runner.stop()
+
+
+def build_auth(
+    bus: Bus,
+    secret: bytes,
+    *,
+    ids: IdFactory = uuid7,
+    keys: KeyFactory = generate_key,
+    clock: Clock = utc_now,
+) -> AuthHandlers:
+    """The handlers over a not-yet-started projection runner (`handlers.runner`)."""
+    box: list[AuthHandlers] = []
+    projection = Projection(
+        Stream.AUTH, _watched(lambda: box[0].on_applied()), Snapshot(Directory(), 0)
+    )
+    handlers = AuthHandlers(
+        bus, ProjectionRunner(bus, projection), secret, ids=ids, keys=keys, clock=clock
+    )
+    box.append(handlers)
+    return handlers
+
+
+async def serve_commands(bus: Bus, h: AuthHandlers) -> list[Subscription]:
+    def subject(name: str) -> str:
+        return commands.command_subject(SERVICE, name)
+
+    return [
+        await commands.serve(bus, subject("create_org"), cmd.CreateOrg, h.create_org, queue=QUEUE),
+        await commands.serve(
+            bus, subject("create_team"), cmd.CreateTeam, h.create_team, queue=QUEUE
+        ),
+        await commands.serve(bus, subject("create_app"), cmd.CreateApp, h.create_app, queue=QUEUE),
+        await commands.serve(bus, subject("issue_key"), cmd.IssueKey, h.issue_key, queue=QUEUE),
+        await commands.serve(bus, subject("revoke_key"), cmd.RevokeKey, h.revoke_key, queue=QUEUE),
+        await commands.serve(bus, subject("list_keys"), cmd.ListKeys, h.list_keys, queue=QUEUE),
+    ]
+
+
+async def start_auth(
+    bus: Bus,
+    secret: bytes,
+    *,
+    ids: IdFactory = uuid7,
+    keys: KeyFactory = generate_key,
+    clock: Clock = utc_now,
+) -> AuthService:
+    """Auth on `bus`: replay the directory, then answer commands."""
+    handlers = build_auth(bus, secret, ids=ids, keys=keys, clock=clock)
+    await handlers.runner.start()
+    subscriptions = await serve_commands(bus, handlers)
+    return AuthService(handlers, handlers.runner, subscriptions)
+
 
 async def setup(rt: Runtime[AuthSettings]) -> None:
-    directory = Projection(Stream.AUTH, evolve, Snapshot(Directory(), 0))
-    rt.add_projection(ProjectionRunner(rt.bus, directory))
+    secret = rt.settings.key_hash_secret.get_secret_value().encode()
+    handlers = build_auth(rt.bus, secret)
+    rt.add_projection(handlers.runner)  # the runtime starts it; commands wait for catch-up
+    subscriptions = await serve_commands(rt.bus, handlers)
+
+    async def unsubscribe() -> None:
+        for sub in subscriptions:
+            await sub.unsubscribe()
+
+    rt.on_stop(unsubscribe)
+
+
+def _watched(notify: Callable[[], None]) -> Callable[[Directory, Event[Message]], Directory]:
+    """`evolve`, telling the handlers after each fold (they answer once their events are in)."""
+
+    def fold(state: Directory, event: Event[Message]) -> Directory:
+        new = evolve(state, event)
+        notify()
+        return new
+
+    return fold
 
 
 def main() -> None:
-    run_service("auth", AuthSettings, setup)
+    run_service(SERVICE, AuthSettings, setup)
