@@ -31,6 +31,7 @@ class RunningPlatform:
     proc: subprocess.Popen[bytes]
     lines: deque[str] = field(default_factory=lambda: deque(maxlen=5000))
     started_s: float = 0.0
+    env: dict[str, str] = field(default_factory=dict)  # HICAP_BASE_URL, _API_KEY, _ADMIN_KEY
 
     @property
     def run_file(self) -> dict[str, object]:
@@ -87,7 +88,10 @@ def start_platform(
         for raw in proc.stdout:
             line = raw.decode("utf-8", "replace").rstrip()
             running.lines.append(line)
-            if "Hicap is up" in line:
+            if line.startswith("HICAP_") and "=" in line:
+                name, _, value = line.partition("=")
+                running.env[name] = value
+            if line.startswith("HICAP_ADMIN_KEY="):  # the banner's last line
                 up.set()
 
     threading.Thread(target=drain, daemon=True).start()
@@ -95,7 +99,6 @@ def start_platform(
         if proc.poll() is not None or time.monotonic() - began > timeout_s:
             running.stop() if proc.poll() is None else None
             raise PlatformFailed(f"hicap up did not come up:\n{running.output()[-6000:]}")
-    time.sleep(0.2)  # the banner's following lines, and the run file
     running.started_s = time.monotonic() - began
     return running
 

@@ -101,12 +101,25 @@ def check_status_and_tail(platform: RunningPlatform) -> None:
         assert tail.wait(10) == 0
 
 
+def assert_found_nowhere(data: Path, secrets: tuple[str, ...], *, but_in: Path) -> None:
+    """No file under the data dir (JetStream store, logs, Temporal db, chDB) holds a secret."""
+    needles = [s.encode() for s in secrets]
+    holding = [
+        str(path.relative_to(data))
+        for path in data.rglob("*")
+        if path.is_file() and path != but_in and any(n in path.read_bytes() for n in needles)
+    ]
+    assert holding == []
+
+
 def test_up_prints_the_banner_serves_and_stops_everything_on_ctrl_c(tmp_path: Path) -> None:
     port = free_port()
     platform = start_platform(tmp_path / "data", port)
     try:
         out = platform.output()
         assert f"API           http://127.0.0.1:{port}/v1" in out
+        assert f"\nHICAP_BASE_URL=http://127.0.0.1:{port}/v1\n" in out
+        assert platform.env["HICAP_API_KEY"] != platform.env["HICAP_ADMIN_KEY"]
         assert "Temporal UI   http://127.0.0.1:" in out
         assert str(tmp_path / "data" / "logs") in out
         info = platform.run_file
@@ -139,6 +152,11 @@ async def test_state_lives_under_the_data_dir_and_survives_a_restart(
         await assert_eventually(replayed, timeout=10)
     finally:
         first.stop()
+    demo_file = data / "demo-keys.json"
+    assert demo_file.stat().st_mode & 0o777 == 0o600
+    keys = (first.env["HICAP_API_KEY"], first.env["HICAP_ADMIN_KEY"])
+    assert all(k.startswith("hk_live_") for k in keys)
+    assert_found_nowhere(data, keys, but_in=demo_file)
     for part in (
         "nats/jetstream",
         "temporal/temporal.db",
@@ -153,6 +171,7 @@ async def test_state_lives_under_the_data_dir_and_survives_a_restart(
     try:
         nats_url = str(second.run_file["nats_url"])
         assert await auth_applied_seq(nats_url) >= seq, "auth did not replay the AUTH stream"
+        assert second.env == {**first.env, "HICAP_BASE_URL": f"http://127.0.0.1:{second.port}/v1"}
     finally:
         second.stop()
 

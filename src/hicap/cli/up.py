@@ -26,6 +26,7 @@ from rich.console import Console
 
 from hicap.bus import Bus, BusUnavailable, connect, query_health
 from hicap.cli import runfile
+from hicap.cli.demo import DemoTenant, ensure_demo_tenant
 from hicap.cli.paths import DataDir
 from hicap.cli.runfile import Component, PlatformInfo
 from hicap.cli.supervisor import Child, ChildSpec, Supervisor
@@ -235,8 +236,9 @@ class Platform:
         bus = await connect(self.nats_url, name="hicap-up", timeout_s=10)
         try:
             await self.wait_services(bus)
+            tenant = await ensure_demo_tenant(bus, self.opts.data_dir.root)
             self.info().save(self.opts.data_dir)
-            self.banner()
+            self.banner(tenant)
             await self.watch(stop)
         finally:
             await bus.close()
@@ -283,7 +285,7 @@ class Platform:
             components=comps,
         )
 
-    def banner(self) -> None:
+    def banner(self, tenant: DemoTenant) -> None:
         d = self.opts.data_dir
         elapsed = (datetime.now(UTC) - self.started_at).total_seconds()
         c = self.console
@@ -295,6 +297,10 @@ class Platform:
         c.print(f"  data          {d.root}")
         c.print(f"  logs          {d.logs}")
         c.print("  [dim]Ctrl-C stops everything.  `hicap status` shows each component.[/]")
+        c.print()
+        c.print("[bold]Demo tenant[/] (keys kept in demo-keys.json under the data dir):")
+        for line in tenant.lines(f"{self.api_url}/v1"):
+            c.print(line, markup=False, highlight=False, soft_wrap=True)
         c.print()
 
     # -- helpers -------------------------------------------------------------------
