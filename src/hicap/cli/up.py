@@ -36,6 +36,7 @@ SERVICES = tuple(SERVICE_SETTINGS)
 SERVICE_STOP_GRACE_S = 6.0
 SERVER_STOP_GRACE_S = 2.5
 READY_TIMEOUT_S = 120.0
+PER_PROCESS_SETTINGS = frozenset({"HICAP_METRICS_PORT", "HICAP_INSTANCE_ID"})
 _LISTEN = re.compile(r"Listening for client connections on ([\d.]+):(\d+)")
 _MONITOR = re.compile(r"Starting http monitor on ([\d.]+):(\d+)")
 
@@ -167,19 +168,15 @@ class Platform:
     # -- services ------------------------------------------------------------------
 
     def child_env(self, extra: dict[str, str]) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("HICAP_")}
+        # The operator's settings reach every service; those naming one process (its
+        # metrics port, its replica name) would collide when shared, so they do not.
+        env = {k: v for k, v in os.environ.items() if k not in PER_PROCESS_SETTINGS}
         env.update(
             HICAP_DATA_DIR=str(self.opts.data_dir.root),
             HICAP_LOG_FORMAT=self.opts.log_format,
             HICAP_LOG_LEVEL=self.opts.log_level,
             PYTHONUNBUFFERED="1",
         )
-        for key in (
-            "HICAP_CLICKHOUSE_URL",
-            "HICAP_KEY_HASH_SECRET",
-        ):  # operator settings pass through
-            if key in os.environ:
-                env[key] = os.environ[key]
         env.update(extra)
         return env
 

@@ -89,6 +89,6 @@ async def connect(url: str, *, name: str, timeout_s: float = 5.0) -> Bus:
             last = exc
             await asyncio.sleep(0.2)
     raise BusUnavailable(
-        f"cannot reach NATS at {url} within {timeout_s:g}s ({last}); "
+        f"cannot reach NATS at {url} within {timeout_s:g}s ({last or type(last).__name__}); "
         "is nats-server running? (`hicap up` starts one; HICAP_NATS_URL points elsewhere)"
     )

@@ -24,13 +24,13 @@ import uvloop
 
 from hicap.bus import (
     Bus,
-    BusUnavailable,
     HealthReporter,
     ProjectionRunner,
     base_health,
     connect,
     ensure_streams,
 )
+from hicap.errors import HicapError
 from hicap.events import health_pb2
 from hicap.settings import BaseServiceSettings
 from hicap.telemetry import (
@@ -127,7 +127,7 @@ def run_service(
     configure_tracing(name, version=version, otlp_endpoint=settings.otel_exporter_otlp_endpoint)
     try:
         uvloop.run(_serve(name, settings, version, setup))
-    except BusUnavailable as exc:
+    except HicapError as exc:  # NATS or Temporal unreachable, a port taken: one clear line
         log.error("%s cannot start: %s", name, exc.message)
         sys.exit(2)
     finally:
