@@ -98,7 +98,13 @@ def check_status_and_tail(platform: RunningPlatform) -> None:
         assert event["stream"] == "AUTH" and event["seq"] >= 1
     finally:
         tail.send_signal(signal.SIGINT)
-        assert tail.wait(10) == 0
+        try:
+            code = tail.wait(10)
+        except subprocess.TimeoutExpired:
+            tail.kill()  # never leave it behind, then fail
+            tail.wait()
+            raise
+    assert code == 0
 
 
 def assert_found_nowhere(data: Path, secrets: tuple[str, ...], *, but_in: Path) -> None:
