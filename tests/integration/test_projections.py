@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, replace
 
+import pytest
 from google.protobuf.message import Message
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -100,3 +101,15 @@ async def test_a_projection_on_an_empty_stream_is_caught_up_at_once(bus: Bus) ->
     lag = await runner.lag()
     assert lag.caught_up and lag.applied_seq == lag.stream_last_seq
     await runner.stop()
+
+
+async def test_a_writer_can_wait_until_its_own_event_is_folded(bus: Bus, org_id: str) -> None:
+    runner = await run_to(bus, Projection(Stream.AUTH, evolve, Snapshot(OrgView(org_id), 0)), 0)
+    try:
+        seq = (await publish(bus, new_event(auth_pb2.TeamCreated(name="ml"), org_id=org_id))).seq
+        await runner.wait_applied(seq, 5)
+        assert runner.state.names == ("ml",)
+        with pytest.raises(TimeoutError):
+            await runner.wait_applied(seq + 1_000_000, 0.2)
+    finally:
+        await runner.stop()

@@ -75,6 +75,7 @@ class ProjectionRunner(Generic[S]):
         self.caught_up = asyncio.Event()
         self._target_seq = 0
         self._stream_last_seq = 0
+        self._progress = asyncio.Event()  # set (and replaced) each time a message is handled
         self._sub: JetStreamContext.PushSubscription | None = None
 
     @property
@@ -115,6 +116,8 @@ class ProjectionRunner(Generic[S]):
             self.projection.apply(seq, event)
         self._stream_last_seq = max(self._stream_last_seq, seq)
         self._check_caught_up(pending=int(msg.metadata.num_pending))
+        self._progress.set()
+        self._progress = asyncio.Event()
 
     def _check_caught_up(self, pending: int | None = None) -> None:
         if self.caught_up.is_set():
@@ -124,6 +127,16 @@ class ProjectionRunner(Generic[S]):
 
     async def wait_caught_up(self, timeout_s: float | None = None) -> None:
         await asyncio.wait_for(self.caught_up.wait(), timeout_s)
+
+    async def wait_applied(self, seq: int, timeout_s: float) -> None:
+        """Until stream sequence `seq` is folded in (a writer reading its own write).
+
+        Raises TimeoutError if it is not within `timeout_s`.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while self.projection.applied_seq < seq:
+            await asyncio.wait_for(self._progress.wait(), max(deadline - loop.time(), 0))
 
     async def lag(self) -> health_pb2.ProjectionLag:
         """How far the projection is behind its stream, for `hicap status`."""

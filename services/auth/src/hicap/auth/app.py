@@ -5,16 +5,13 @@ bus of the caller's (the integration tests use it); `setup` hands them to the ru
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-
-from google.protobuf.message import Message
 
 from hicap.auth.domain import Directory
 from hicap.auth.handlers import AuthHandlers, KeyFactory
 from hicap.auth.projections import evolve
 from hicap.bus import Bus, Projection, ProjectionRunner, Snapshot, Subscription, commands
-from hicap.events import Clock, Event, IdFactory, Stream, utc_now, uuid7
+from hicap.events import Clock, IdFactory, Stream, utc_now, uuid7
 from hicap.events.apikeys import generate_key
 from hicap.events.v1 import auth_commands_pb2 as cmd
 from hicap.runtime import Runtime, run_service
@@ -50,15 +47,9 @@ def build_auth(
     clock: Clock = utc_now,
 ) -> AuthHandlers:
     """The handlers over a not-yet-started projection runner (`handlers.runner`)."""
-    box: list[AuthHandlers] = []
-    projection = Projection(
-        Stream.AUTH, _watched(lambda: box[0].on_applied()), Snapshot(Directory(), 0)
-    )
-    handlers = AuthHandlers(
-        bus, ProjectionRunner(bus, projection), secret, ids=ids, keys=keys, clock=clock
-    )
-    box.append(handlers)
-    return handlers
+    projection = Projection(Stream.AUTH, evolve, Snapshot(Directory(), 0))
+    runner = ProjectionRunner(bus, projection)
+    return AuthHandlers(bus, runner, secret, ids=ids, keys=keys, clock=clock)
 
 
 async def serve_commands(bus: Bus, h: AuthHandlers) -> list[Subscription]:
@@ -103,17 +94,6 @@ async def setup(rt: Runtime[AuthSettings]) -> None:
             await sub.unsubscribe()
 
     rt.on_stop(unsubscribe)
-
-
-def _watched(notify: Callable[[], None]) -> Callable[[Directory, Event[Message]], Directory]:
-    """`evolve`, telling the handlers after each fold (they answer once their events are in)."""
-
-    def fold(state: Directory, event: Event[Message]) -> Directory:
-        new = evolve(state, event)
-        notify()
-        return new
-
-    return fold
 
 
 def main() -> None:

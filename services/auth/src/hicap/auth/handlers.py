@@ -18,7 +18,7 @@ from google.protobuf.message import Message
 
 from hicap.auth import domain
 from hicap.auth.domain import Actor, Directory, KeyRecord, MintedKey
-from hicap.bus import Bus, Projection, ProjectionRunner, publish
+from hicap.bus import Bus, ProjectionRunner, publish
 from hicap.errors import Unavailable
 from hicap.events import Clock, IdFactory, new_event, utc_now, uuid7
 from hicap.events.apikeys import display_prefix, generate_key, key_hash
@@ -55,15 +55,10 @@ class AuthHandlers:
         self.bus, self.runner, self.secret = bus, runner, secret
         self.ids, self.keys, self.clock = ids, keys, clock
         self._lock = asyncio.Lock()
-        self._applied = asyncio.Event()
 
     @property
     def state(self) -> Directory:
         return self.runner.projection.state
-
-    def on_applied(self) -> None:
-        """Called by the projection after each fold (see `watch`)."""
-        self._applied.set()
 
     async def create_org(self, req: cmd.CreateOrg) -> cmd.CreateOrgReply:
         async with self._lock:
@@ -152,17 +147,12 @@ class AuthHandlers:
             await self._wait_applied(last_seq)
 
     async def _wait_applied(self, seq: int) -> None:
-        projection: Projection[Directory] = self.runner.projection
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + APPLY_TIMEOUT_S
-        while projection.applied_seq < seq:
-            self._applied.clear()
-            try:
-                await asyncio.wait_for(self._applied.wait(), max(deadline - loop.time(), 0))
-            except TimeoutError:
-                raise Unavailable(
-                    f"event {seq} was stored but not yet applied; retry to see it"
-                ) from None
+        try:
+            await self.runner.wait_applied(seq, APPLY_TIMEOUT_S)
+        except TimeoutError:
+            raise Unavailable(
+                f"event {seq} was stored but not yet applied; retry to see it"
+            ) from None
 
     async def _caught_up(self) -> None:
         try:
