@@ -110,6 +110,8 @@ def check_status_and_tail(platform: RunningPlatform) -> None:
 def assert_found_nowhere(data: Path, secrets: tuple[str, ...], *, but_in: Path) -> None:
     """No file under the data dir (JetStream store, logs, Temporal db, chDB) holds a secret."""
     needles = [s.encode() for s in secrets]
+    kept = but_in.read_bytes()
+    assert all(n in kept for n in needles), "the search would not see the secrets where they are"
     holding = [
         str(path.relative_to(data))
         for path in data.rglob("*")

@@ -57,7 +57,7 @@ class ChildSpec:
 class Child:
     spec: ChildSpec
     proc: asyncio.subprocess.Process
-    pump: asyncio.Task[None]
+    pump: asyncio.Task[None] | None = None  # copies its output to the log and terminal
     tail: deque[str] = field(default_factory=lambda: deque(maxlen=40))
     watchers: list[LineWatcher] = field(default_factory=list)
 
@@ -93,7 +93,7 @@ class Supervisor:
         )
         self._colors.setdefault(spec.name, PALETTE[len(self._colors) % len(PALETTE)])
         self._width = max(self._width, len(spec.name))
-        child = Child(spec, proc, asyncio.create_task(asyncio.sleep(0)))
+        child = Child(spec, proc)
         if watch is not None:
             child.watchers.append(watch)
         child.pump = asyncio.create_task(self._pump(child), name=f"pump-{spec.name}")
@@ -136,8 +136,9 @@ class Supervisor:
             else:
                 _signal_group(child.pid, signal.SIGKILL)  # anything it left behind in its group
         for child in live:
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(child.pump, 1.0)
+            if child.pump is not None:
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(child.pump, 1.0)
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:
