@@ -30,7 +30,17 @@ from hicap.events.envelope import (
     utc_now,
 )
 from hicap.events.ids import IdFactory, uuid7, uuid7_ms
-from hicap.events.v1 import auth_pb2, command_pb2, envelope_pb2, health_pb2, usage_pb2
+from hicap.events.v1 import (
+    auth_commands_pb2,
+    auth_pb2,
+    capacity_commands_pb2,
+    catalog_pb2,
+    command_pb2,
+    egress_pb2,
+    envelope_pb2,
+    health_pb2,
+    usage_pb2,
+)
 
 __all__ = [
     "CATALOG",
@@ -45,9 +55,13 @@ __all__ = [
     "MalformedEvent",
     "Stream",
     "UnknownEventType",
+    "auth_commands_pb2",
     "auth_pb2",
+    "capacity_commands_pb2",
+    "catalog_pb2",
     "command_pb2",
     "decode",
+    "egress_pb2",
     "encode",
     "envelope_pb2",
     "health_pb2",

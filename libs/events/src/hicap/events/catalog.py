@@ -12,7 +12,7 @@ from enum import StrEnum
 
 from google.protobuf.message import Message
 
-from hicap.events.v1 import auth_pb2, health_pb2, usage_pb2
+from hicap.events.v1 import auth_pb2, catalog_pb2, health_pb2, usage_pb2
 
 EGRESS_SUBJECT_PREFIX = "hicap.egress"
 """Hot-path request subjects (`hicap.egress.<provider>`). Prompts and provider keys travel
@@ -54,6 +54,8 @@ CATALOG: tuple[EventSpec, ...] = (
     EventSpec(auth_pb2.AppCreated, "hicap.auth.app_created.v1", Stream.AUTH),
     EventSpec(auth_pb2.KeyIssued, "hicap.auth.key_issued.v1", Stream.AUTH),
     EventSpec(auth_pb2.KeyRevoked, "hicap.auth.key_revoked.v1", Stream.AUTH),
+    EventSpec(catalog_pb2.ModelPublished, "hicap.capacity.model_published.v1", Stream.CAPACITY),
+    EventSpec(catalog_pb2.ModelWithdrawn, "hicap.capacity.model_withdrawn.v1", Stream.CAPACITY),
     EventSpec(usage_pb2.UsageRecorded, "hicap.usage.recorded.v1", Stream.USAGE),
     EventSpec(health_pb2.ServiceHealth, HEALTH_REPORT_SUBJECT, None),
 )

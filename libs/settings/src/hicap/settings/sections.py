@@ -63,7 +63,16 @@ class TemporalSection(BaseSettings):
     )
 
 
-class IngressSettings(BaseServiceSettings):
+class KeyHashSection(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HICAP_", extra="ignore", frozen=True)
+
+    key_hash_secret: SecretStr = Field(
+        SecretStr("hicap-dev-key-hash-secret-change-me"),
+        description="HMAC secret API keys are hashed with (auth and ingress). Set your own in production.",
+    )
+
+
+class IngressSettings(BaseServiceSettings, KeyHashSection):
     ingress_host: str = Field("127.0.0.1", description="Address the public API binds to.")
     ingress_port: int = Field(8080, description="Port of the public API (`hicap up --port`).")
     max_body_bytes: int = Field(
@@ -71,11 +80,8 @@ class IngressSettings(BaseServiceSettings):
     )
 
 
-class AuthSettings(BaseServiceSettings):
-    key_hash_secret: SecretStr = Field(
-        SecretStr("hicap-dev-key-hash-secret-change-me"),
-        description="HMAC secret API keys are hashed with. Set your own in production.",
-    )
+class AuthSettings(BaseServiceSettings, KeyHashSection):
+    pass
 
 
 class CapacitySchedulerSettings(BaseServiceSettings, TemporalSection):
@@ -83,7 +89,36 @@ class CapacitySchedulerSettings(BaseServiceSettings, TemporalSection):
 
 
 class ProviderEgressSettings(BaseServiceSettings):
-    pass
+    openai_api_key: SecretStr | None = Field(
+        None, description="Key of Hicap's own OpenAI deployments (credential `openai`)."
+    )
+    anthropic_api_key: SecretStr | None = Field(
+        None, description="Key of Hicap's own Anthropic deployments (credential `anthropic`)."
+    )
+    gemini_api_key: SecretStr | None = Field(
+        None, description="Key of Hicap's own Google deployments (credential `gemini`)."
+    )
+    credentials_file: Path | None = Field(
+        None,
+        description="JSON file of credential name -> provider key (mode 0600); unset: `<data_dir>/secrets/credentials.json`.",
+    )
+    upstream_override_url: str | None = Field(
+        None,
+        description="Dev only: send every catalogue deployment to `<url>/d/<deployment>` (provider-sim) instead of its base URL.",
+    )
+    connect_timeout_s: float = Field(5.0, description="Upstream TCP/TLS connect timeout.")
+    first_byte_timeout_s: float = Field(
+        120.0, description="Upstream time to the response head (and first stream event)."
+    )
+    idle_timeout_s: float = Field(
+        60.0, description="Longest upstream silence between two stream chunks."
+    )
+    max_attempts: int = Field(
+        3, description="Attempts per request across retries and failover, before the first byte."
+    )
+    retry_backoff_s: float = Field(
+        0.25, description="First retry backoff; doubles per attempt, jittered, capped by Retry-After."
+    )
 
 
 class SpotExchangeSettings(BaseServiceSettings):

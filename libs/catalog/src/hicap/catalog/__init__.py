@@ -1,0 +1,1 @@
+"""hicap.catalog: the model catalogue (placeholder until the catalogue lands)."""
