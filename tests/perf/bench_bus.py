@@ -80,8 +80,10 @@ async def run(url: str) -> None:
     )
 
     async def chunks(req: StreamRequest) -> AsyncIterator[bytes]:
+        # Like egress relaying a provider's stream: each chunk after a wait for the next one.
         for _ in range(int(req.data)):
             yield b"x" * 64
+            await asyncio.sleep(0)
 
     server = await StreamServer(bus, "hicap.egress.bench", chunks, queue="bench").start()
     client = await StreamClient(bus).start()
@@ -97,6 +99,13 @@ async def run(url: str) -> None:
         whole.append(time.perf_counter() - began)
     report("stream: first frame", first)
     report("stream: 20 frames to end", whole)
+    three: list[float] = []
+    for _ in range(N_CALLS):  # a non-streamed answer: head, body, trailer, end
+        began = time.perf_counter()
+        async for _chunk in client.stream("hicap.egress.bench", b"3"):
+            pass
+        three.append(time.perf_counter() - began)
+    report("stream: 3 frames to end", three)
     await client.stop()
     await server.stop()
     await bus.close()

@@ -1,8 +1,11 @@
 """The hot path's request/stream-reply over core NATS (never JetStream).
 
 A caller sends one request to `subject` (`hicap.egress.<provider>`, a queue group) and
-receives a stream of frames on its own inbox: data frames in order (`Hicap-Seq`), then
-an end frame, or an error frame carrying a `CommandError`. Closing the stream early (the
+receives a stream of frames on its own inbox: data frames in order, then an end frame,
+or an error frame carrying a `CommandError`. Each frame's kind and sequence number are a
+5-byte prefix of its payload (no NATS headers: encoding and parsing them per frame cost
+more than the rest of the frame's trip), and the call id is the last token of the reply
+subject. Closing the stream early (the
 client went away) publishes `<subject>.cancel.<call_id>`, and the server cancels that
 call's task. Prompts and provider keys travel only here: `hicap.egress.>` is never
 captured by a stream.
@@ -15,6 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import struct
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
@@ -30,10 +35,12 @@ from hicap.telemetry import inject_headers
 
 log = logging.getLogger(__name__)
 
-SEQ = "Hicap-Seq"
-KIND = "Hicap-Kind"
-CALL_ID = "Hicap-Call-Id"
-END, ERROR, DATA = "end", "error", "data"
+END, ERROR, DATA = b"e"[0], b"x"[0], b"d"[0]
+_PREFIX = struct.Struct(">BI")  # frame kind, then its sequence number in the call
+
+
+def _frame(kind: int, seq: int, data: bytes) -> bytes:
+    return _PREFIX.pack(kind, seq) + data
 
 
 @dataclass(slots=True)
@@ -50,7 +57,15 @@ StreamHandler = Callable[[StreamRequest], AsyncIterator[bytes]]
 
 @dataclass(slots=True)
 class _Call:
-    queue: asyncio.Queue[Msg] = field(default_factory=asyncio.Queue)
+    """Frames that arrived and not yet read, and the reader's future while it waits."""
+
+    frames: deque[Msg] = field(default_factory=deque)
+    waiter: asyncio.Future[None] | None = None
+
+    def push(self, msg: Msg) -> None:
+        self.frames.append(msg)
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result(None)
 
 
 class StreamClient:
@@ -71,7 +86,7 @@ class StreamClient:
     async def _route(self, msg: Msg) -> None:
         call = self._calls.get(msg.subject.rsplit(".", 1)[-1])
         if call is not None:
-            call.queue.put_nowait(msg)
+            call.push(msg)
 
     async def stream(
         self,
@@ -88,11 +103,9 @@ class StreamClient:
         call = self._calls[call_id] = _Call()
         done = False
         try:
+            trace = inject_headers(headers)
             await self.bus.nc.publish(
-                subject,
-                data,
-                reply=f"{self._prefix}.{call_id}",
-                headers=inject_headers({**(headers or {}), CALL_ID: call_id}),
+                subject, data, reply=f"{self._prefix}.{call_id}", headers=trace or None
             )
             expected, timeout = 0, first_timeout_s
             while True:
@@ -102,11 +115,11 @@ class StreamClient:
                     raise Internal(f"{subject} stream lost frame {expected} (got {seq})")
                 expected, timeout = expected + 1, idle_timeout_s
                 if kind == DATA:
-                    yield msg.data
+                    yield msg.data[_PREFIX.size :]
                     continue
                 done = True
                 if kind == ERROR:
-                    raise_for_reply(msg.data, command_pb2.CommandReply)
+                    raise_for_reply(msg.data[_PREFIX.size :], command_pb2.CommandReply)
                 return
         finally:
             del self._calls[call_id]
@@ -114,18 +127,23 @@ class StreamClient:
                 await self._cancel(subject, call_id)
 
     async def _next(self, call: _Call, subject: str, timeout_s: float) -> Msg:
-        if not call.queue.empty():  # the common case mid-stream: no timer, no task
-            return call.queue.get_nowait()
+        if call.frames:  # the common case mid-stream: no future, no timer
+            return call.frames.popleft()
+        loop = asyncio.get_running_loop()
+        waiter = call.waiter = loop.create_future()
+        timer = loop.call_later(timeout_s, _expire, waiter)
         try:
-            return await asyncio.wait_for(call.queue.get(), timeout_s)
+            await waiter
         except TimeoutError:
             raise BusTimeout(f"{subject} sent nothing for {timeout_s:g}s") from None
+        finally:
+            timer.cancel()
+            call.waiter = None
+        return call.frames.popleft()
 
     async def _cancel(self, subject: str, call_id: str) -> None:
         if self.bus.nc.is_connected:
-            await self.bus.nc.publish(
-                f"{subject}.cancel.{call_id}", b"", headers={CALL_ID: call_id}
-            )
+            await self.bus.nc.publish(f"{subject}.cancel.{call_id}", b"")
 
     async def stop(self) -> None:
         if self._sub is not None:
@@ -133,14 +151,20 @@ class StreamClient:
             self._sub = None
 
 
-def _frame_meta(msg: Msg, subject: str) -> tuple[str, int]:
-    headers = msg.headers or {}
-    if headers.get("Status") == "503":
+def _expire(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_exception(TimeoutError())
+
+
+def _frame_meta(msg: Msg, subject: str) -> tuple[int, int]:
+    if msg.headers and msg.headers.get("Status") == "503":
         raise BusUnavailable(f"no service answers {subject}; is it running?")
-    try:
-        return headers[KIND], int(headers[SEQ])
-    except (KeyError, ValueError):
-        raise Internal(f"{subject} answered with a frame that is not a stream frame") from None
+    if len(msg.data) < _PREFIX.size:
+        raise Internal(f"{subject} answered with a frame that is not a stream frame")
+    kind, seq = _PREFIX.unpack_from(msg.data)
+    if kind not in (DATA, END, ERROR):
+        raise Internal(f"{subject} answered with a frame that is not a stream frame")
+    return kind, seq
 
 
 class StreamServer:
@@ -162,10 +186,10 @@ class StreamServer:
         return len(self._tasks)
 
     async def _on_request(self, msg: Msg) -> None:
-        headers = dict(msg.headers or {})
-        call_id = headers.get(CALL_ID, "")
         if not msg.reply:
             return  # nobody to answer
+        headers = dict(msg.headers) if msg.headers else {}
+        call_id = msg.reply.rsplit(".", 1)[-1]  # the caller's inbox token names the call
         task = asyncio.create_task(
             self._serve(StreamRequest(msg.data, headers, call_id), msg.reply)
         )
@@ -181,19 +205,19 @@ class StreamServer:
         nc, seq = self.bus.nc, 0
         try:
             async for chunk in self.handler(req):
-                await nc.publish(reply, chunk, headers={KIND: DATA, SEQ: str(seq)})
+                await nc.publish(reply, _frame(DATA, seq, chunk))
                 seq += 1
         except HicapError as err:
-            await nc.publish(reply, error_reply(err), headers={KIND: ERROR, SEQ: str(seq)})
+            await nc.publish(reply, _frame(ERROR, seq, error_reply(err)))
             return
         except asyncio.CancelledError:
             return  # the caller went away: nothing more to send
         except Exception:
             log.exception("stream handler failed", extra={"subject": self.subject})
             internal = Internal(f"{self.subject} failed; see the service's log")
-            await nc.publish(reply, error_reply(internal), headers={KIND: ERROR, SEQ: str(seq)})
+            await nc.publish(reply, _frame(ERROR, seq, error_reply(internal)))
             return
-        await nc.publish(reply, b"", headers={KIND: END, SEQ: str(seq)})
+        await nc.publish(reply, _frame(END, seq, b""))
 
     async def stop(self, grace_s: float = 5.0) -> None:
         for sub in self._subs:
