@@ -13,7 +13,13 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 # Bytecode is compiled once at install: imports stay fast even where PYTHONDONTWRITEBYTECODE is set.
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: up test test-unit test-integration test-e2e bench lint typecheck proto lock sync clean help
+# SDKs the e2e tests drive besides the dev group's: the first-generation anthropic SDK
+# (it sends x-api-key and an older anthropic-version) and, where Node.js is installed,
+# the openai Node SDK (pinned by tests/e2e/node/package-lock.json).
+ANTHROPIC1 := $(TOOLS)/sdk/anthropic1
+NODE_SDK := tests/e2e/node
+
+.PHONY: up sdks test test-unit test-integration test-e2e bench lint typecheck proto lock sync clean help
 
 help:
 	@echo "make up      start the whole platform locally (installs on first run)"
@@ -31,10 +37,22 @@ $(VENV)/.synced: $(UV) uv.lock pyproject.toml $(wildcard libs/*/pyproject.toml s
 
 sync: $(VENV)/.synced
 
+$(ANTHROPIC1)/.installed: $(UV) tests/e2e/sdks.txt
+	$(UV) pip install --quiet --no-deps --target $(ANTHROPIC1) -r tests/e2e/sdks.txt
+	@touch $@
+
+$(NODE_SDK)/node_modules/.installed: $(NODE_SDK)/package-lock.json
+	@if command -v npm >/dev/null; then \
+		npm ci --prefix $(NODE_SDK) --ignore-scripts --no-audit --no-fund --loglevel=error \
+		&& touch $@; \
+	else echo "npm not found: the Node SDK e2e tests will be skipped"; fi
+
+sdks: $(ANTHROPIC1)/.installed $(NODE_SDK)/node_modules/.installed
+
 up: sync
 	$(VENV)/bin/hicap up $(ARGS)
 
-test: lint
+test: lint sdks
 	$(VENV)/bin/python -m pytest tests/unit tests/integration tests/e2e $(ARGS)
 
 test-unit: sync
@@ -43,7 +61,7 @@ test-unit: sync
 test-integration: sync
 	$(VENV)/bin/python -m pytest tests/integration $(ARGS)
 
-test-e2e: sync
+test-e2e: sync sdks
 	$(VENV)/bin/python -m pytest tests/e2e $(ARGS)
 
 bench: sync

@@ -37,6 +37,14 @@ SERVICE_STOP_GRACE_S = 6.0
 SERVER_STOP_GRACE_S = 2.5
 READY_TIMEOUT_S = 120.0
 PER_PROCESS_SETTINGS = frozenset({"HICAP_METRICS_PORT", "HICAP_INSTANCE_ID"})
+PROVIDER_KEY_SETTINGS = ("HICAP_OPENAI_API_KEY", "HICAP_ANTHROPIC_API_KEY", "HICAP_GEMINI_API_KEY")
+SIM_PROVIDER_KEYS = {
+    # Keys of the demo deployments when they are served by provider-sim (it accepts the
+    # providers' usual key shapes); never a real provider's key.
+    "HICAP_OPENAI_API_KEY": "sk-hicap-provider-sim",
+    "HICAP_ANTHROPIC_API_KEY": "sk-ant-hicap-provider-sim",
+    "HICAP_GEMINI_API_KEY": "AIzaHicapProviderSim",
+}
 _LISTEN = re.compile(r"Listening for client connections on ([\d.]+):(\d+)")
 _MONITOR = re.compile(r"Starting http monitor on ([\d.]+):(\d+)")
 
@@ -103,6 +111,7 @@ class Platform:
         self.temporal_ui_url = ""
         self.api_url = ""
         self.started_at = datetime.now(UTC)
+        self.sim_port = free_port()
 
     # -- servers -------------------------------------------------------------------
 
@@ -180,6 +189,14 @@ class Platform:
         env.update(extra)
         return env
 
+    def upstream_env(self) -> dict[str, str]:
+        """With no real provider key in the environment, the catalogue's deployments are
+        served by provider-sim; with one, by the real providers."""
+        if any(os.environ.get(k) for k in PROVIDER_KEY_SETTINGS):
+            return {}
+        sim_url = f"http://127.0.0.1:{self.sim_port}"
+        return {"HICAP_UPSTREAM_OVERRIDE_URL": sim_url, **SIM_PROVIDER_KEYS}
+
     def service_spec(self, name: str) -> ChildSpec:
         module = "hicap." + name.replace("-", "_")
         env = self.child_env(
@@ -188,6 +205,8 @@ class Platform:
                 "HICAP_TEMPORAL_ADDRESS": self.temporal_address,
                 "HICAP_INGRESS_PORT": str(self.opts.port),
                 "HICAP_HEALTH_INTERVAL_S": "2",
+                "HICAP_PROVIDER_SIM_PORT": str(self.sim_port),
+                **self.upstream_env(),
             }
         )
         return ChildSpec(
@@ -269,7 +288,11 @@ class Platform:
         runfile.remove(self.opts.data_dir)
 
     def info(self) -> PlatformInfo:
-        comps = [Component(n, c.pid, str(c.spec.log_file)) for n, c in self.sup.children.items()]
+        urls = {"ingress": self.api_url, "provider-sim": f"http://127.0.0.1:{self.sim_port}"}
+        comps = [
+            Component(n, c.pid, str(c.spec.log_file), urls.get(n, ""))
+            for n, c in self.sup.children.items()
+        ]
         return PlatformInfo(
             data_dir=str(self.opts.data_dir.root),
             supervisor_pid=os.getpid(),
