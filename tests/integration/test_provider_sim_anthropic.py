@@ -14,7 +14,7 @@ from hicap.provider_sim.config import Deployment, SimConfig
 from hicap.provider_sim.testing import running_sim
 
 KEY = "sk-ant-test-provider-sim"
-MODEL = "claude-sonnet-4.5"
+MODEL = "claude-sonnet-4-5"
 SYSTEM = "You are terse."
 MESSAGES: list[anthropic.types.MessageParam] = [
     {"role": "user", "content": "Tell me about the weather in Oslo today."}

@@ -18,7 +18,7 @@ from hicap.provider_sim.config import Deployment, SimConfig
 from hicap.provider_sim.testing import running_sim
 
 KEY = "AIzaSyTestProviderSim"
-MODEL = "gemini-3.0-flash"
+MODEL = "gemini-3-flash-preview"
 SYSTEM = "You are terse."
 QUESTION = "Tell me about the weather in Oslo today."
 WEATHER_SCHEMA = {
@@ -240,7 +240,7 @@ def test_usage_is_identical_across_the_three_formats(sim_url: str, client: genai
     )
     an = anthropic.Anthropic(base_url=sim_url, api_key="sk-ant-test-1", max_retries=0)
     message = an.messages.create(
-        model="claude-sonnet-4.5",
+        model="claude-sonnet-4-5",
         max_tokens=1024,
         system=SYSTEM,
         messages=[{"role": "user", "content": QUESTION}],

@@ -61,8 +61,9 @@ class SimConfig:
     slow_tps: float = 5.0
     reasoning_model_prefixes: tuple[str, ...] = ("o1", "o3", "o4", "gpt-5", "codex")
     openai_models: tuple[str, ...] = ("gpt-5.4", "gpt-4.1", "codex-mini-latest")
-    anthropic_models: tuple[str, ...] = ("claude-opus-4.6", "claude-opus-4.5", "claude-sonnet-4.5")
-    gemini_models: tuple[str, ...] = ("gemini-3.1-pro", "gemini-3.0-flash")
+    # The providers' own API ids, as the catalogue's deployments name them upstream.
+    anthropic_models: tuple[str, ...] = ("claude-opus-4-6", "claude-opus-4-5", "claude-sonnet-4-5")
+    gemini_models: tuple[str, ...] = ("gemini-3.1-pro-preview", "gemini-3-flash-preview")
     embedding_dims: int = 1536
 
     def deployment(self, name: str) -> Deployment:

@@ -1,0 +1,103 @@
+"""The catalogue folded from the CAPACITY stream, and models <-> catalogue events.
+
+`evolve(catalog, event)` is pure: no I/O, no clock, no validation (capacity-scheduler
+validates before a `ModelPublished` exists). `ModelPublished` adds a model or replaces the
+one of that name (its old deployments go with it); `ModelWithdrawn` removes a model and its
+deployments; any other event leaves the catalogue as it is. Imports hicap.events only.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from hicap.catalog.model import Catalog, Deployment, Model, Price
+from hicap.events import Event, catalog_pb2
+
+__all__ = ["evolve", "model_from_event", "model_to_event", "with_model", "without_model"]
+
+
+def evolve(catalog: Catalog, event: Event[Message]) -> Catalog:
+    p = event.payload
+    if isinstance(p, catalog_pb2.ModelPublished):
+        return with_model(catalog, model_from_event(p))
+    if isinstance(p, catalog_pb2.ModelWithdrawn):
+        return without_model(catalog, p.model)
+    return catalog
+
+
+def with_model(catalog: Catalog, model: Model) -> Catalog:
+    """The catalogue with `model` added, or replacing the model of that name."""
+    rest = without_model(catalog, model.name)
+    deployments = {**rest.deployments, **{d.name: d for d in model.deployments}}
+    return Catalog({**rest.models, model.name: model}, deployments)
+
+
+def without_model(catalog: Catalog, name: str) -> Catalog:
+    old = catalog.models.get(name)
+    if old is None:
+        return catalog
+    gone = {d.name for d in old.deployments}
+    models = {k: v for k, v in catalog.models.items() if k != name}
+    deployments = {k: v for k, v in catalog.deployments.items() if k not in gone}
+    return Catalog(models, deployments)
+
+
+def model_to_event(model: Model) -> catalog_pb2.ModelPublished:
+    return catalog_pb2.ModelPublished(
+        model=model.name,
+        provider=model.provider,
+        context_window=model.context_window,
+        deployments=[_deployment_to_proto(d) for d in model.deployments],
+        prices=[_price_to_proto(p) for p in model.prices],
+    )
+
+
+def model_from_event(p: catalog_pb2.ModelPublished) -> Model:
+    prices = sorted((_price_from_proto(x) for x in p.prices), key=lambda x: x.effective_from)
+    return Model(
+        name=p.model,
+        provider=p.provider,
+        context_window=int(p.context_window),
+        deployments=tuple(_deployment_from_proto(d) for d in p.deployments),
+        prices=tuple(prices),
+    )
+
+
+def _deployment_to_proto(d: Deployment) -> catalog_pb2.ModelDeployment:
+    return catalog_pb2.ModelDeployment(
+        name=d.name,
+        provider=d.provider,
+        base_url=d.base_url,
+        upstream_model=d.upstream_model,
+        credential_ref=d.credential_ref,
+    )
+
+
+def _deployment_from_proto(d: catalog_pb2.ModelDeployment) -> Deployment:
+    return Deployment(d.name, d.provider, d.base_url, d.upstream_model, d.credential_ref)
+
+
+def _price_to_proto(p: Price) -> catalog_pb2.ModelPrice:
+    stamp = Timestamp()
+    stamp.FromDatetime(p.effective_from)
+    return catalog_pb2.ModelPrice(
+        effective_from=stamp,
+        input_micros_per_mtok=p.input_micros_per_mtok,
+        cached_input_micros_per_mtok=p.cached_input_micros_per_mtok,
+        cache_write_micros_per_mtok=p.cache_write_micros_per_mtok,
+        output_micros_per_mtok=p.output_micros_per_mtok,
+    )
+
+
+def _price_from_proto(p: catalog_pb2.ModelPrice) -> Price:
+    when: datetime = p.effective_from.ToDatetime(tzinfo=UTC)
+    return Price(
+        effective_from=when,
+        input_micros_per_mtok=int(p.input_micros_per_mtok),
+        cached_input_micros_per_mtok=int(p.cached_input_micros_per_mtok),
+        cache_write_micros_per_mtok=int(p.cache_write_micros_per_mtok),
+        output_micros_per_mtok=int(p.output_micros_per_mtok),
+    )

@@ -1,0 +1,120 @@
+"""Capacity-scheduler's rules for the model catalogue: may this model be published?
+
+`decide_publish(catalog, model)` returns the `ModelPublished` event to append, or raises
+InvalidRequest naming the offending field (`deployments[0].base_url: ...`). It normalises
+(a deployment without a provider takes the model's) and never reads a clock or does I/O.
+A base URL with a user or password in it is refused: an event must never carry a secret.
+Imports no nats, no clock.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import replace
+from urllib.parse import urlsplit
+
+from hicap.catalog import PROVIDERS, Catalog, Deployment, Model, Price, model_to_event
+from hicap.errors import InvalidRequest
+from hicap.events import catalog_pb2
+
+__all__ = ["MAX_PRICES", "NAME_PATTERN", "decide_publish"]
+
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+"""Model and deployment names: no '/' or ':' (they would break `/models/{m}:generate...`)."""
+REF_PATTERN = re.compile(r"[A-Za-z0-9._:-]{0,200}")
+MAX_DEPLOYMENTS = 32
+MAX_PRICES = 64
+
+
+def decide_publish(catalog: Catalog, model: Model) -> catalog_pb2.ModelPublished:
+    """The event that adds `model` (or replaces the model of that name), or InvalidRequest."""
+    _check_name("model", model.name)
+    _check_provider("provider", model.provider)
+    if model.context_window <= 0:
+        raise InvalidRequest("context_window: must be a positive number of tokens")
+    deployments = tuple(
+        _checked_deployment(f"deployments[{i}]", replace(d, provider=d.provider or model.provider))
+        for i, d in enumerate(model.deployments)
+    )
+    _check_deployment_names(catalog, model.name, deployments)
+    _check_prices(model.prices)
+    return model_to_event(replace(model, deployments=deployments))
+
+
+def _checked_deployment(field: str, d: Deployment) -> Deployment:
+    _check_name(f"{field}.name", d.name)
+    _check_provider(f"{field}.provider", d.provider)
+    _check_base_url(f"{field}.base_url", d.base_url)
+    if not d.upstream_model.strip():
+        raise InvalidRequest(f"{field}.upstream_model: must not be empty")
+    if not REF_PATTERN.fullmatch(d.credential_ref):
+        raise InvalidRequest(f"{field}.credential_ref: letters, digits and . _ : - only")
+    return d
+
+
+def _check_deployment_names(
+    catalog: Catalog, model: str, deployments: tuple[Deployment, ...]
+) -> None:
+    if not deployments:
+        raise InvalidRequest("deployments: a model needs at least one deployment")
+    if len(deployments) > MAX_DEPLOYMENTS:
+        raise InvalidRequest(f"deployments: at most {MAX_DEPLOYMENTS}")
+    names = [d.name for d in deployments]
+    for i, name in enumerate(names):
+        if name in names[:i]:
+            raise InvalidRequest(f"deployments[{i}].name: {name} appears twice")
+        owner = catalog.model_of(name)
+        if owner is not None and owner.name != model:
+            raise InvalidRequest(
+                f"deployments[{i}].name: {name} is already a deployment of {owner.name}"
+            )
+
+
+def _check_prices(prices: Iterable[Price]) -> None:
+    prices = tuple(prices)
+    if not prices:
+        raise InvalidRequest("prices: a model needs at least one price (0 for a free model)")
+    if len(prices) > MAX_PRICES:
+        raise InvalidRequest(f"prices: at most {MAX_PRICES}")
+    starts = [p.effective_from for p in prices]
+    for i, p in enumerate(prices):
+        amounts = (
+            ("input", p.input_micros_per_mtok),
+            ("cached_input", p.cached_input_micros_per_mtok),
+            ("cache_write", p.cache_write_micros_per_mtok),
+            ("output", p.output_micros_per_mtok),
+        )
+        for name, micros in amounts:
+            if micros < 0:
+                raise InvalidRequest(f"prices[{i}].{name}: a price is never negative")
+        if p.effective_from in starts[:i]:
+            raise InvalidRequest(f"prices[{i}].effective_from: two prices start at the same time")
+
+
+def _check_name(field: str, name: str) -> None:
+    if not NAME_PATTERN.fullmatch(name):
+        raise InvalidRequest(
+            f"{field}: {name!r} is not a valid name (1-100 letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit)"
+        )
+
+
+def _check_provider(field: str, provider: str) -> None:
+    if provider not in PROVIDERS:
+        known = ", ".join(sorted(PROVIDERS))
+        raise InvalidRequest(f"{field}: unknown provider {provider!r} (one of {known})")
+
+
+def _check_base_url(field: str, url: str) -> None:
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # raises ValueError for a port that is not a number in range
+    except ValueError:
+        raise InvalidRequest(f"{field}: not a URL") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidRequest(f"{field}: must be an http(s) URL with a host")
+    if parts.username is not None or parts.password is not None:
+        raise InvalidRequest(f"{field}: must not carry a user or password (use --api-key)")
+    if parts.query or parts.fragment:
+        raise InvalidRequest(f"{field}: must not have a query or fragment")
