@@ -88,7 +88,7 @@ class Tool:
 class ToolChoice:
     mode: Literal["auto", "none", "required", "tool"] = "auto"
     name: str = ""  # mode "tool": the tool that must be called
-    parallel: bool = True  # False: at most one call (parallel_tool_calls / disable_parallel_tool_use)
+    parallel: bool = True  # False: one call at most (disable_parallel_tool_use)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,244 @@
+"""The one shared `send()` that owns upstream HTTP: the pooled aiohttp session, timeouts,
+retries with backoff, and failover across a call's targets.
+
+`send()` tries the call's routes round robin until one answers 2xx with its first byte
+(the whole body for JSON, the first chunk for a stream), retrying retryable failures
+(429, 5xx/529, connection errors, timeouts) as `retry.py` decides; nothing has reached the
+caller yet, so a retry is invisible to it. `stream_chunks()` then reads the rest of a stream
+with an idle timeout; a failure there is raised as is (no retry after the head). The
+provider key goes only into that request's headers, never into the session's defaults, and
+redirects are not followed, so a key never leaves for another host. Never logs a body, a
+header value or a key. Imports aiohttp, the wire interfaces and hicap.errors/telemetry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import AsyncGenerator, Callable, Sequence
+from dataclasses import dataclass, field
+
+import aiohttp
+
+from hicap.errors import DeadlineExceeded, HicapError, UpstreamFailed
+from hicap.provider_egress.retry import RetryPolicy, next_target, retry_delay_s
+from hicap.provider_egress.targets import Route
+from hicap.provider_egress.wire.base import UpstreamRequest
+from hicap.telemetry import Counter, Histogram
+
+__all__ = ["Opened", "SendConfig", "make_session", "send", "stream_chunks"]
+
+log = logging.getLogger(__name__)
+
+ATTEMPTS = Counter(
+    "hicap_egress_upstream_attempts_total",
+    "Upstream HTTP attempts by provider kind and outcome (ok or a Hicap error code).",
+    ["provider", "outcome"],
+)
+FIRST_BYTE = Histogram(
+    "hicap_egress_upstream_first_byte_seconds",
+    "Time from sending an upstream request to its first body byte, successful attempts.",
+    ["provider"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120),
+)
+
+Build = Callable[[Route], UpstreamRequest]
+
+
+@dataclass(frozen=True, slots=True)
+class SendConfig:
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+    first_byte_timeout_s: float = 120.0
+    idle_timeout_s: float = 60.0
+
+
+@dataclass(slots=True)
+class Opened:
+    """A 2xx answer: the whole body (JSON), or the first chunk and the open response."""
+
+    route: Route
+    attempts: int
+    body: bytes
+    response: aiohttp.ClientResponse | None = None  # set while a stream remains to be read
+
+
+def make_session(
+    connect_timeout_s: float, *, limit: int = 1024, limit_per_host: int = 256
+) -> aiohttp.ClientSession:
+    """The process's one session: keep-alive pool, no cookies, no proxy from the env."""
+    connector = aiohttp.TCPConnector(limit=limit, limit_per_host=limit_per_host)
+    return aiohttp.ClientSession(
+        connector=connector,
+        cookie_jar=aiohttp.DummyCookieJar(),
+        auto_decompress=True,
+        trust_env=False,
+        timeout=aiohttp.ClientTimeout(total=None, sock_connect=connect_timeout_s),
+    )
+
+
+async def send(
+    session: aiohttp.ClientSession,
+    routes: Sequence[Route],
+    build: Build,
+    config: SendConfig,
+    *,
+    deadline_s: float | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    jitter: Callable[[], float] = random.random,
+) -> Opened:
+    """The first 2xx answer over retries and failover; raises the last error otherwise."""
+    deadline_at = clock() + deadline_s if deadline_s else None
+    not_before = [0.0] * len(routes)  # per route: the end of its last Retry-After
+    attempt = 0
+    while True:
+        attempt += 1
+        index = next_target(attempt, len(routes))
+        route = routes[index]
+        try:
+            opened = await _attempt(session, route, build(route), config, _left(deadline_at, clock))
+        except HicapError as err:
+            now = clock()
+            if err.retry_after_s is not None:
+                not_before[index] = now + err.retry_after_s
+            nxt = next_target(attempt + 1, len(routes))
+            delay = retry_delay_s(
+                config.policy,
+                attempt,
+                err,
+                same_target=nxt == index,
+                remaining_s=_left(deadline_at, clock),
+                jitter=jitter(),
+            )
+            delay = _with_retry_after(delay, not_before[nxt] - now, _left(deadline_at, clock))
+            if delay is None:
+                raise
+            log.info(
+                "upstream attempt failed; trying again",
+                extra={
+                    "deployment": route.deployment,
+                    "code": err.code,
+                    "attempt": attempt,
+                    "delay_s": round(delay, 3),
+                },
+            )
+            if delay > 0:
+                await asyncio.sleep(delay)
+            continue
+        opened.attempts = attempt
+        return opened
+
+
+def _left(deadline_at: float | None, clock: Callable[[], float]) -> float | None:
+    return None if deadline_at is None else deadline_at - clock()
+
+
+def _with_retry_after(
+    delay: float | None, wait_for_target_s: float, remaining_s: float | None
+) -> float | None:
+    """The next target may still be inside its own Retry-After: wait for it, deadline allowing."""
+    if delay is None:
+        return None
+    delay = max(delay, wait_for_target_s)
+    if remaining_s is not None and delay >= remaining_s:
+        return None
+    return delay
+
+
+async def _attempt(
+    session: aiohttp.ClientSession,
+    route: Route,
+    req: UpstreamRequest,
+    config: SendConfig,
+    remaining_s: float | None,
+) -> Opened:
+    provider = route.adapter.kind.value
+    timeout_s = config.first_byte_timeout_s
+    if remaining_s is not None:
+        timeout_s = max(0.0, min(timeout_s, remaining_s))
+    started = time.perf_counter()
+    try:
+        opened = await _post(session, route, req, timeout_s)
+    except HicapError as err:
+        ATTEMPTS.labels(provider, err.code).inc()
+        raise
+    ATTEMPTS.labels(provider, "ok").inc()
+    FIRST_BYTE.labels(provider).observe(time.perf_counter() - started)
+    return opened
+
+
+async def _post(
+    session: aiohttp.ClientSession, route: Route, req: UpstreamRequest, timeout_s: float
+) -> Opened:
+    headers = {"content-type": "application/json", **dict(req.headers)}
+    headers.update(route.adapter.auth_headers(route.api_key))
+    try:
+        async with asyncio.timeout(timeout_s):
+            resp = await session.post(
+                route.base_url + req.path, data=req.body, headers=headers, allow_redirects=False
+            )
+            try:
+                return await _read_head(route, req, resp)
+            except BaseException:
+                resp.close()
+                raise
+    except TimeoutError:
+        raise DeadlineExceeded(
+            f"deployment {route.deployment} sent nothing within {timeout_s:.3g}s"
+        ) from None
+    except aiohttp.ClientError as exc:
+        raise UpstreamFailed(
+            f"deployment {route.deployment} failed: {_describe(exc)}", retryable=True
+        ) from None
+
+
+async def _read_head(route: Route, req: UpstreamRequest, resp: aiohttp.ClientResponse) -> Opened:
+    if resp.status >= 300:
+        body = await resp.read()
+        raise route.adapter.classify_error(resp.status, resp.headers, body)
+    if not req.stream:
+        return Opened(route, 0, await resp.read())
+    return Opened(route, 0, await resp.content.readany(), resp)
+
+
+async def stream_chunks(opened: Opened, idle_timeout_s: float) -> AsyncGenerator[bytes, None]:
+    """The stream's chunks, the first one included; closes the response however it ends."""
+    resp = opened.response
+    if resp is None:
+        raise ValueError("stream_chunks needs an opened stream")
+    complete = False
+    try:
+        chunk = opened.body
+        while chunk:
+            yield chunk
+            chunk = await _read_idle(opened.route, resp, idle_timeout_s)
+        complete = True
+    finally:
+        if complete:
+            resp.release()
+        else:
+            resp.close()  # mid-body (cancelled or failed): the connection cannot be reused
+
+
+async def _read_idle(route: Route, resp: aiohttp.ClientResponse, idle_timeout_s: float) -> bytes:
+    try:
+        async with asyncio.timeout(idle_timeout_s):
+            return await resp.content.readany()
+    except TimeoutError:
+        raise DeadlineExceeded(
+            f"deployment {route.deployment} went silent for {idle_timeout_s:g}s mid-stream"
+        ) from None
+    except aiohttp.ClientError as exc:
+        raise UpstreamFailed(
+            f"deployment {route.deployment} broke off the stream: {_describe(exc)}"
+        ) from None
+
+
+def _describe(exc: aiohttp.ClientError) -> str:
+    """The kind of failure, never its text: aiohttp messages may carry URLs or headers."""
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return "could not connect"
+    if isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientPayloadError):
+        return "connection closed mid-answer"
+    return type(exc).__name__

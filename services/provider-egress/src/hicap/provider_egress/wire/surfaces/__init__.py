@@ -1,0 +1,1 @@
+"""The API surfaces callers speak: OpenAI chat completions and Anthropic messages."""
