@@ -12,7 +12,7 @@ from functools import reduce
 
 import pytest
 from google.protobuf.message import Message
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from hicap.auth import domain
@@ -187,14 +187,74 @@ def test_invalid_commands_are_refused_with_their_error(
         command(w, actor, team, app)
 
 
-def test_member_and_viewer_keys_may_read_but_not_change_the_directory() -> None:
+MANAGING: list[Callable[[Directory, Actor, str, str], object]] = [
+    lambda s, a, key, team: domain.list_keys(s, a),
+    lambda s, a, key, team: domain.get_key(s, a, key),
+    lambda s, a, key, team: domain.get_org(s, a),
+    lambda s, a, key, team: domain.list_teams(s, a),
+    lambda s, a, key, team: domain.get_team(s, a, team),
+    lambda s, a, key, team: domain.list_apps(s, a),
+    lambda s, a, key, team: domain.create_team(s, a, team_id="t", name="T"),
+    lambda s, a, key, team: domain.restrict_key(s, a, key_id=key, allowed_models=["m"]),
+]
+
+
+@pytest.mark.parametrize("role", [MEMBER, VIEWER])
+def test_member_and_viewer_keys_can_neither_read_nor_change_the_directory(role: int) -> None:
     w = World()
     org_id, owner = w.org()
-    for role in (MEMBER, VIEWER):
-        weak = Actor(org_id, w.issue(Actor(org_id, owner), role=role))
-        assert domain.list_keys(w.state, weak)
+    manager = Actor(org_id, owner)
+    team = w.team(manager)
+    weak = Actor(org_id, w.issue(manager, role=role))
+    for command in MANAGING:
         with pytest.raises(PermissionDenied):
-            domain.create_team(w.state, weak, team_id="t", name="T")
+            command(w.state, weak, owner, team)
+        command(w.state, manager, owner, team)  # the owner may
+    assert domain.authorize(w.state, weak, manage=False) is not None
+
+
+def test_the_directory_reads_show_the_actors_org_teams_apps_and_keys() -> None:
+    w = World()
+    org_id, owner = w.org()
+    actor = Actor(org_id, owner)
+    ml, web = w.team(actor, "ml"), w.team(actor, "web")
+    chat = w.app(actor, ml, "chat")
+    w.app(actor, web, "site")
+    assert domain.get_org(w.state, actor).name == "Acme"
+    assert [t.name for t in domain.list_teams(w.state, actor)] == ["ml", "web"]
+    assert domain.get_team(w.state, actor, web).name == "web"
+    assert [a.name for a in domain.list_apps(w.state, actor)] == ["chat", "site"]
+    assert [a.app_id for a in domain.list_apps(w.state, actor, team_id=ml)] == [chat]
+    assert domain.get_key(w.state, actor, owner).role == OWNER
+
+
+def test_a_restricted_key_allows_only_its_new_models_and_an_empty_list_lifts_it() -> None:
+    w = World()
+    org_id, owner = w.org()
+    actor = Actor(org_id, owner)
+    key_id = w.issue(actor, allowed_models=["gpt-4.1"])
+    w.apply(domain.restrict_key(w.state, actor, key_id=key_id, allowed_models=["o3", "o3", "o4"]))
+    event = w.events[-1].payload
+    assert isinstance(event, auth_pb2.KeyRestricted)
+    assert list(event.allowed_models) == ["o3", "o4"]
+    record = domain.authenticate(w.state, w.keys[key_id], SECRET)
+    assert record is not None and record.allows("o4") and not record.allows("gpt-4.1")
+    assert domain.restrict_key(w.state, actor, key_id=key_id, allowed_models=["o3", "o4"]) == []
+    w.apply(domain.restrict_key(w.state, actor, key_id=key_id, allowed_models=[]))
+    assert w.state.keys[key_id].allows("anything")
+
+
+def test_a_revoked_key_cannot_be_restricted_and_an_admin_cannot_restrict_an_owner() -> None:
+    w = World()
+    org_id, owner = w.org()
+    actor = Actor(org_id, owner)
+    admin = Actor(org_id, w.issue(actor, role=ADMIN))
+    with pytest.raises(PermissionDenied):
+        domain.restrict_key(w.state, admin, key_id=owner, allowed_models=["m"])
+    key_id = w.issue(actor)
+    w.apply(domain.revoke_key(w.state, actor, key_id=key_id))
+    with pytest.raises(Conflict):
+        domain.restrict_key(w.state, actor, key_id=key_id, allowed_models=["m"])
 
 
 def test_an_admin_key_cannot_issue_or_revoke_an_owner_key() -> None:
@@ -238,7 +298,19 @@ def test_one_org_can_neither_read_nor_change_another_orgs_objects() -> None:
         w.issue(b, team_id=w.team(b), app_id=a_app)
     with pytest.raises(PermissionDenied):
         domain.create_team(w.state, Actor(b_org, a_owner), team_id="y", name="Y")
+    with pytest.raises(NotFound):
+        domain.restrict_key(w.state, b, key_id=a_key, allowed_models=["m"])
+    for read in (
+        lambda: domain.get_key(w.state, b, a_key),
+        lambda: domain.get_team(w.state, b, a_team),
+        lambda: domain.list_apps(w.state, b, team_id=a_team),
+    ):
+        with pytest.raises(NotFound):
+            read()
     assert {k.org_id for k in domain.list_keys(w.state, b)} == {b_org}
+    assert {t.org_id for t in domain.list_teams(w.state, b)} == {b_org}
+    assert {a.org_id for a in domain.list_apps(w.state, b)} <= {b_org}
+    assert domain.get_org(w.state, b).org_id == b_org
     assert w.state.keys[a_key] == before.keys[a_key]
 
 
@@ -252,7 +324,7 @@ def test_an_unknown_org_is_not_found() -> None:
 Step = tuple[str, int, int]
 steps = st.lists(
     st.tuples(
-        st.sampled_from(["org", "team", "app", "key", "revoke"]),
+        st.sampled_from(["org", "team", "app", "key", "revoke", "restrict"]),
         st.integers(0, 9),
         st.integers(0, 9),
     ),
@@ -281,13 +353,30 @@ def run(script: list[Step]) -> World:
             elif kind == "revoke":
                 keys = sorted(w.state.keys)
                 w.apply(domain.revoke_key(w.state, actor, key_id=keys[j % len(keys)]))
+            elif kind == "restrict":
+                keys = sorted(w.state.keys)
+                models = [f"m{n}" for n in range(j % 3)]
+                w.apply(
+                    domain.restrict_key(
+                        w.state, actor, key_id=keys[i % len(keys)], allowed_models=models
+                    )
+                )
         except HicapError:
             pass
     return w
 
 
+RESTRICTING: list[Step] = [("org", 0, 0), ("key", 0, 2), ("restrict", 0, 1), ("restrict", 1, 2)]
+
+
+def test_the_scripts_reach_the_key_restricted_event() -> None:
+    kinds = [type(e.payload) for e in run(RESTRICTING).events]
+    assert kinds.count(auth_pb2.KeyRestricted) == 2
+
+
 @settings(max_examples=150)
 @given(steps, st.floats(0, 1))
+@example(RESTRICTING, 0.5)
 def test_replay_equals_live_and_a_snapshot_resumes_to_the_same_directory(
     script: list[Step], cut: float
 ) -> None:

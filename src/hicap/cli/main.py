@@ -7,7 +7,7 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
@@ -15,14 +15,25 @@ from rich.console import Console
 from hicap.cli.paths import DataDir, default_data_dir
 
 if TYPE_CHECKING:
+    from collections.abc import Coroutine
+
     from hicap.cli.runfile import PlatformInfo
+
+T = TypeVar("T")
 
 app = typer.Typer(
     no_args_is_help=True, add_completion=False, help="Hicap: run and operate the platform."
 )
 events_app = typer.Typer(no_args_is_help=True, help="Watch the event bus.")
 app.add_typer(events_app, name="events")
+keys_app = typer.Typer(
+    no_args_is_help=True, help="Issue, list and revoke an org's API keys, as the operator."
+)
+app.add_typer(keys_app, name="keys")
+models_app = typer.Typer(no_args_is_help=True, help="The models the platform serves.")
+app.add_typer(models_app, name="models")
 
+OrgOpt = Annotated[str, typer.Option("--org", help="The org's id.")]
 DataDirOpt = Annotated[
     Path | None,
     typer.Option(
@@ -131,6 +142,128 @@ def events_tail(
         # `hicap events tail | head`: the reader left; say nothing, and stop Python from
         # complaining while it flushes stdout at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+@models_app.command("add")
+def models_add(
+    name: Annotated[str, typer.Argument(help="The model name clients will send.")],
+    base_url: Annotated[
+        str, typer.Option("--base-url", help="Where it is served, e.g. http://gpu-box:8000/v1.")
+    ],
+    upstream_model: Annotated[
+        str, typer.Option("--upstream-model", help="The model name the server there knows.")
+    ],
+    provider: Annotated[
+        str, typer.Option("--provider", help="Wire format: openai-compatible, openai, ...")
+    ] = "openai-compatible",
+    api_key: Annotated[
+        str | None,
+        typer.Option("--api-key", help="Key for that server; kept in <data dir>/secrets only."),
+    ] = None,
+    input_price: Annotated[
+        str, typer.Option("--input-price", help="USD per million input tokens.")
+    ] = "0",
+    output_price: Annotated[
+        str, typer.Option("--output-price", help="USD per million output tokens.")
+    ] = "0",
+    context_window: Annotated[int, typer.Option("--context-window", help="Tokens.")] = 128_000,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Add a model (or replace one of that name) in the running platform's catalogue."""
+    from hicap.cli.models import ModelsError, NewModel, add_model, build_model
+    from hicap.errors import HicapError
+
+    new = NewModel(name, provider, base_url, upstream_model, api_key, input_price,
+                   output_price, context_window)  # fmt: skip
+    err = Console(stderr=True)
+    try:
+        build_model(new)  # a bad price or URL is reported before looking for the platform
+        info = load_platform(data_dir)
+        asyncio.run(add_model(info.nats_url, resolve_data_dir(data_dir), new))
+    except (ModelsError, HicapError) as exc:
+        err.print(f"[red]hicap models add: {exc}[/]")
+        raise typer.Exit(1) from None
+    where = f" (its key is kept under credential model:{name})" if api_key else ""
+    Console().print(f"published model {name} at {base_url}{where}")
+
+
+@models_app.command("list")
+def models_list(data_dir: DataDirOpt = None) -> None:
+    """The models the running platform serves: the baseline plus the published ones."""
+    from hicap.cli.models import ModelsError, fetch_catalog, render_catalog
+    from hicap.errors import HicapError
+
+    info = load_platform(data_dir)
+    try:
+        catalog = asyncio.run(fetch_catalog(info.nats_url))
+    except (ModelsError, HicapError) as exc:
+        Console(stderr=True).print(f"[red]hicap models list: {exc}[/]")
+        raise typer.Exit(1) from None
+    render_catalog(catalog, Console())
+
+
+@keys_app.command("create")
+def keys_create(
+    org: OrgOpt,
+    team: Annotated[str, typer.Option("--team", help="Team id or name.")] = "",
+    app_name: Annotated[str, typer.Option("--app", help="App id or name.")] = "",
+    role: Annotated[str, typer.Option("--role", help="owner, admin, member or viewer.")] = "member",
+    model: Annotated[
+        list[str] | None, typer.Option("--model", help="Allow only this model (repeatable).")
+    ] = None,
+    name: Annotated[str, typer.Option("--name", help="A name to recognise the key by.")] = "cli",
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Issue a key and print it (only the key) on stdout; details go to stderr."""
+    from hicap.cli.keys import KeySpec, RoleName, create_key, describe_issued
+
+    if role.lower() not in set(RoleName):
+        raise typer.BadParameter("--role must be owner, admin, member or viewer")
+    info = load_platform(data_dir)
+    spec = KeySpec(org, team, app_name, RoleName(role.lower()), tuple(model or ()), name)
+    reply = run_or_exit(create_key(info.nats_url, spec))
+    Console(stderr=True).print(describe_issued(reply), highlight=False)
+    print(reply.key.key)
+
+
+@keys_app.command("list")
+def keys_list(
+    org: OrgOpt,
+    revoked: Annotated[bool, typer.Option("--revoked", help="Show revoked keys too.")] = False,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """The org's keys: id, name, display prefix, role, team, app, models (never a key)."""
+    from hicap.cli.keys import list_keys, render_keys
+
+    info = load_platform(data_dir)
+    keys = run_or_exit(list_keys(info.nats_url, org, include_revoked=revoked))
+    render_keys(keys, Console())
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    org: OrgOpt,
+    key_id: Annotated[str, typer.Argument(help="The key's id (key_...).")],
+    reason: Annotated[str, typer.Option("--reason")] = "",
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Revoke a key: it is refused everywhere within a second."""
+    from hicap.cli.keys import revoke_key
+
+    info = load_platform(data_dir)
+    key = run_or_exit(revoke_key(info.nats_url, org, key_id, reason))
+    Console(stderr=True).print(f"revoked {key.key_id} ({key.display_prefix}…)", highlight=False)
+
+
+def run_or_exit(work: Coroutine[object, object, T]) -> T:
+    """Run an operator command; a refusal (HicapError) is one red line and exit 1."""
+    from hicap.errors import HicapError
+
+    try:
+        return asyncio.run(work)
+    except HicapError as exc:
+        Console(stderr=True).print(f"[red]{exc.message}[/]", highlight=False)
+        raise typer.Exit(1) from None
 
 
 def main() -> None:

@@ -54,6 +54,7 @@ CATALOG: tuple[EventSpec, ...] = (
     EventSpec(auth_pb2.AppCreated, "hicap.auth.app_created.v1", Stream.AUTH),
     EventSpec(auth_pb2.KeyIssued, "hicap.auth.key_issued.v1", Stream.AUTH),
     EventSpec(auth_pb2.KeyRevoked, "hicap.auth.key_revoked.v1", Stream.AUTH),
+    EventSpec(auth_pb2.KeyRestricted, "hicap.auth.key_restricted.v1", Stream.AUTH),
     EventSpec(catalog_pb2.ModelPublished, "hicap.capacity.model_published.v1", Stream.CAPACITY),
     EventSpec(catalog_pb2.ModelWithdrawn, "hicap.capacity.model_withdrawn.v1", Stream.CAPACITY),
     EventSpec(usage_pb2.UsageRecorded, "hicap.usage.recorded.v1", Stream.USAGE),

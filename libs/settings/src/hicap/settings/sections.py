@@ -117,7 +117,8 @@ class ProviderEgressSettings(BaseServiceSettings):
         3, description="Attempts per request across retries and failover, before the first byte."
     )
     retry_backoff_s: float = Field(
-        0.25, description="First retry backoff; doubles per attempt, jittered, capped by Retry-After."
+        0.25,
+        description="First retry backoff; doubles per attempt, jittered, capped by Retry-After.",
     )
 
 

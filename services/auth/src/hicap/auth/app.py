@@ -6,11 +6,15 @@ bus of the caller's (the integration tests use it); `setup` hands them to the ru
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
+
+from google.protobuf.message import Message
 
 from hicap.auth.domain import Directory
 from hicap.auth.handlers import AuthHandlers, KeyFactory
 from hicap.auth.projections import evolve
 from hicap.bus import Bus, Projection, ProjectionRunner, Snapshot, Subscription, commands
+from hicap.bus.commands import CommandHandler
 from hicap.events import Clock, IdFactory, Stream, utc_now, uuid7
 from hicap.events.apikeys import generate_key
 from hicap.events.v1 import auth_commands_pb2 as cmd
@@ -19,6 +23,7 @@ from hicap.settings import AuthSettings
 
 SERVICE = "auth"
 QUEUE = "auth"
+Req = TypeVar("Req", bound=Message)
 
 
 @dataclass(slots=True)
@@ -53,18 +58,25 @@ def build_auth(
 
 
 async def serve_commands(bus: Bus, h: AuthHandlers) -> list[Subscription]:
-    def subject(name: str) -> str:
-        return commands.command_subject(SERVICE, name)
+    async def serve(
+        name: str, request_type: type[Req], handler: CommandHandler[Req]
+    ) -> Subscription:
+        subject = commands.command_subject(SERVICE, name)
+        return await commands.serve(bus, subject, request_type, handler, queue=QUEUE)
 
     return [
-        await commands.serve(bus, subject("create_org"), cmd.CreateOrg, h.create_org, queue=QUEUE),
-        await commands.serve(
-            bus, subject("create_team"), cmd.CreateTeam, h.create_team, queue=QUEUE
-        ),
-        await commands.serve(bus, subject("create_app"), cmd.CreateApp, h.create_app, queue=QUEUE),
-        await commands.serve(bus, subject("issue_key"), cmd.IssueKey, h.issue_key, queue=QUEUE),
-        await commands.serve(bus, subject("revoke_key"), cmd.RevokeKey, h.revoke_key, queue=QUEUE),
-        await commands.serve(bus, subject("list_keys"), cmd.ListKeys, h.list_keys, queue=QUEUE),
+        await serve("create_org", cmd.CreateOrg, h.create_org),
+        await serve("create_team", cmd.CreateTeam, h.create_team),
+        await serve("create_app", cmd.CreateApp, h.create_app),
+        await serve("issue_key", cmd.IssueKey, h.issue_key),
+        await serve("revoke_key", cmd.RevokeKey, h.revoke_key),
+        await serve("restrict_key", cmd.RestrictKey, h.restrict_key),
+        await serve("list_keys", cmd.ListKeys, h.list_keys),
+        await serve("get_key", cmd.GetKey, h.get_key),
+        await serve("get_org", cmd.GetOrg, h.get_org),
+        await serve("list_teams", cmd.ListTeams, h.list_teams),
+        await serve("get_team", cmd.GetTeam, h.get_team),
+        await serve("list_apps", cmd.ListApps, h.list_apps),
     ]
 
 

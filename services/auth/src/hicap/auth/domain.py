@@ -119,7 +119,11 @@ def list_keys(
     state: Directory, actor: Actor, *, team_id: str = "", app_id: str = "", revoked: bool = False
 ) -> list[KeyRecord]:
     """The keys of the actor's org, optionally of one team / app, in issue order."""
-    authorize(state, actor, write=False)
+    authorize(state, actor)
+    if team_id:
+        _team(state, actor, team_id)
+    if app_id:
+        _app(state, actor, team_id, app_id)
     return [
         k
         for k in state.keys.values()
@@ -128,6 +132,39 @@ def list_keys(
         and (not app_id or k.app_id == app_id)
         and (revoked or not k.revoked)
     ]
+
+
+def get_org(state: Directory, actor: Actor) -> Org:
+    """The actor's own org."""
+    authorize(state, actor)
+    return state.orgs[actor.org_id]
+
+
+def list_teams(state: Directory, actor: Actor) -> list[Team]:
+    authorize(state, actor)
+    return [t for t in state.teams.values() if t.org_id == actor.org_id]
+
+
+def get_team(state: Directory, actor: Actor, team_id: str) -> Team:
+    authorize(state, actor)
+    return _team(state, actor, team_id)
+
+
+def list_apps(state: Directory, actor: Actor, *, team_id: str = "") -> list[App]:
+    """The apps of the actor's org, or of one of its teams (NotFound for another org's team)."""
+    authorize(state, actor)
+    if team_id:
+        _team(state, actor, team_id)
+    return [
+        a
+        for a in state.apps.values()
+        if a.org_id == actor.org_id and (not team_id or a.team_id == team_id)
+    ]
+
+
+def get_key(state: Directory, actor: Actor, key_id: str) -> KeyRecord:
+    authorize(state, actor)
+    return _key(state, actor, key_id)
 
 
 # -- decisions -----------------------------------------------------------------------
@@ -149,7 +186,7 @@ def create_org(
 
 
 def create_team(state: Directory, actor: Actor, *, team_id: str, name: str) -> list[Message]:
-    authorize(state, actor, write=True)
+    authorize(state, actor)
     team_name = _name(name, "name")
     if team_id in state.teams:
         raise Conflict(f"team id {team_id} already exists")
@@ -161,7 +198,7 @@ def create_team(state: Directory, actor: Actor, *, team_id: str, name: str) -> l
 def create_app(
     state: Directory, actor: Actor, *, team_id: str, app_id: str, name: str
 ) -> list[Message]:
-    authorize(state, actor, write=True)
+    authorize(state, actor)
     team = _team(state, actor, team_id)
     app_name = _name(name, "name")
     if app_id in state.apps:
@@ -183,7 +220,7 @@ def issue_key(
     allowed_models: Iterable[str] = (),
 ) -> list[Message]:
     """A new key of the actor's org: org-level (owner/admin), or bound to a team and app."""
-    acting = authorize(state, actor, write=True)
+    acting = authorize(state, actor)
     if role not in ROLES:
         raise InvalidRequest("role must be one of owner, admin, member, viewer")
     if role == OWNER and acting is not None and acting.role != OWNER:
@@ -203,10 +240,8 @@ def issue_key(
 
 
 def revoke_key(state: Directory, actor: Actor, *, key_id: str, reason: str = "") -> list[Message]:
-    acting = authorize(state, actor, write=True)
-    key = state.keys.get(key_id)
-    if key is None or key.org_id != actor.org_id:
-        raise NotFound(f"key {key_id} not found")
+    acting = authorize(state, actor)
+    key = _key(state, actor, key_id)
     if key.role == OWNER and acting is not None and acting.role != OWNER:
         raise PermissionDenied("only an owner key may revoke an owner key")
     if key.revoked:
@@ -214,11 +249,31 @@ def revoke_key(state: Directory, actor: Actor, *, key_id: str, reason: str = "")
     return [auth_pb2.KeyRevoked(org_id=actor.org_id, key_id=key_id, reason=reason[:500])]
 
 
+def restrict_key(
+    state: Directory, actor: Actor, *, key_id: str, allowed_models: Iterable[str]
+) -> list[Message]:
+    """Replace a live key's model allow-list (empty: every model the org may use)."""
+    acting = authorize(state, actor)
+    key = _key(state, actor, key_id)
+    if key.role == OWNER and acting is not None and acting.role != OWNER:
+        raise PermissionDenied("only an owner key may restrict an owner key")
+    if key.revoked:
+        raise Conflict(f"key {key_id} is revoked")
+    models = _models(allowed_models)
+    if models == key.allowed_models:
+        return []  # already so: nothing happened, so nothing to record
+    return [auth_pb2.KeyRestricted(org_id=actor.org_id, key_id=key_id, allowed_models=models)]
+
+
 # -- rules ---------------------------------------------------------------------------
 
 
-def authorize(state: Directory, actor: Actor, *, write: bool) -> KeyRecord | None:
-    """The acting key (None for the operator), once the actor may act in its org."""
+def authorize(state: Directory, actor: Actor, *, manage: bool = True) -> KeyRecord | None:
+    """The acting key (None for the operator), once the actor may act in its org.
+
+    Reading the directory (keys, teams, apps) is managing it too: an app's member key must
+    not enumerate its org. `manage=False` admits any live key of the org.
+    """
     if actor.org_id not in state.orgs:
         raise NotFound(f"org {actor.org_id} not found")
     if not actor.key_id:
@@ -226,7 +281,7 @@ def authorize(state: Directory, actor: Actor, *, write: bool) -> KeyRecord | Non
     key = state.keys.get(actor.key_id)
     if key is None or key.org_id != actor.org_id or key.revoked:
         raise PermissionDenied("the acting key is not a live key of this org")
-    if write and key.role not in MANAGERS:
+    if manage and key.role not in MANAGERS:
         raise PermissionDenied("this needs an owner or admin key")
     return key
 
@@ -238,11 +293,19 @@ def _team(state: Directory, actor: Actor, team_id: str) -> Team:
     return team
 
 
+def _key(state: Directory, actor: Actor, key_id: str) -> KeyRecord:
+    key = state.keys.get(key_id)
+    if key is None or key.org_id != actor.org_id:
+        raise NotFound(f"key {key_id} not found")
+    return key
+
+
 def _app(state: Directory, actor: Actor, team_id: str, app_id: str) -> App:
+    """The actor's app `app_id`, which must be of `team_id` when that is given."""
     app = state.apps.get(app_id)
     if app is None or app.org_id != actor.org_id:
         raise NotFound(f"app {app_id} not found")
-    if app.team_id != team_id:
+    if team_id and app.team_id != team_id:
         raise InvalidRequest(f"app {app_id} does not belong to team {team_id}")
     return app
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from google.protobuf.message import Message
 
 from hicap.auth import domain
-from hicap.auth.domain import Actor, Directory, KeyRecord, MintedKey
+from hicap.auth.domain import Actor, App, Directory, KeyRecord, MintedKey, Team
 from hicap.bus import Bus, ProjectionRunner, publish
 from hicap.errors import Unavailable
 from hicap.events import Clock, IdFactory, new_event, utc_now, uuid7
@@ -80,7 +80,8 @@ class AuthHandlers:
             actor, team_id = _actor(req.actor), f"team_{self.ids()}"
             events = domain.create_team(self.state, actor, team_id=team_id, name=req.name)
             await self._append(actor.org_id, events)
-        return cmd.CreateTeamReply(team_id=team_id)
+            team = domain.get_team(self.state, actor, team_id)
+        return cmd.CreateTeamReply(team_id=team_id, team=_team(team))
 
     async def create_app(self, req: cmd.CreateApp) -> cmd.CreateAppReply:
         async with self._lock:
@@ -90,7 +91,8 @@ class AuthHandlers:
                 self.state, actor, team_id=req.team_id, app_id=app_id, name=req.name
             )
             await self._append(actor.org_id, events)
-        return cmd.CreateAppReply(app_id=app_id)
+            app = self.state.apps[app_id]
+        return cmd.CreateAppReply(app_id=app_id, app=_app(app))
 
     async def issue_key(self, req: cmd.IssueKey) -> cmd.IssueKeyReply:
         async with self._lock:
@@ -107,7 +109,8 @@ class AuthHandlers:
                 allowed_models=req.allowed_models,
             )
             await self._append(actor.org_id, events)
-        return cmd.IssueKeyReply(key=minted.reply())
+            summary = _summary(domain.get_key(self.state, actor, minted.domain.key_id))
+        return cmd.IssueKeyReply(key=minted.reply(), summary=summary)
 
     async def revoke_key(self, req: cmd.RevokeKey) -> cmd.RevokeKeyReply:
         async with self._lock:
@@ -115,7 +118,19 @@ class AuthHandlers:
             actor = _actor(req.actor)
             events = domain.revoke_key(self.state, actor, key_id=req.key_id, reason=req.reason)
             await self._append(actor.org_id, events)
-        return cmd.RevokeKeyReply(key_id=req.key_id)
+            key = domain.get_key(self.state, actor, req.key_id)
+        return cmd.RevokeKeyReply(key_id=req.key_id, key=_summary(key))
+
+    async def restrict_key(self, req: cmd.RestrictKey) -> cmd.RestrictKeyReply:
+        async with self._lock:
+            await self._caught_up()
+            actor = _actor(req.actor)
+            events = domain.restrict_key(
+                self.state, actor, key_id=req.key_id, allowed_models=req.allowed_models
+            )
+            await self._append(actor.org_id, events)
+            key = domain.get_key(self.state, actor, req.key_id)
+        return cmd.RestrictKeyReply(key=_summary(key))
 
     async def list_keys(self, req: cmd.ListKeys) -> cmd.ListKeysReply:
         # Under the lock too: a read waits for the writes before it to be folded.
@@ -129,6 +144,36 @@ class AuthHandlers:
                 revoked=req.include_revoked,
             )
         return cmd.ListKeysReply(keys=[_summary(k) for k in found])
+
+    async def get_key(self, req: cmd.GetKey) -> cmd.GetKeyReply:
+        async with self._lock:
+            await self._caught_up()
+            key = domain.get_key(self.state, _actor(req.actor), req.key_id)
+        return cmd.GetKeyReply(key=_summary(key))
+
+    async def get_org(self, req: cmd.GetOrg) -> cmd.GetOrgReply:
+        async with self._lock:
+            await self._caught_up()
+            org = domain.get_org(self.state, _actor(req.actor))
+        return cmd.GetOrgReply(org=cmd.OrgSummary(org_id=org.org_id, name=org.name))
+
+    async def list_teams(self, req: cmd.ListTeams) -> cmd.ListTeamsReply:
+        async with self._lock:
+            await self._caught_up()
+            teams = domain.list_teams(self.state, _actor(req.actor))
+        return cmd.ListTeamsReply(teams=[_team(t) for t in teams])
+
+    async def get_team(self, req: cmd.GetTeam) -> cmd.GetTeamReply:
+        async with self._lock:
+            await self._caught_up()
+            team = domain.get_team(self.state, _actor(req.actor), req.team_id)
+        return cmd.GetTeamReply(team=_team(team))
+
+    async def list_apps(self, req: cmd.ListApps) -> cmd.ListAppsReply:
+        async with self._lock:
+            await self._caught_up()
+            apps = domain.list_apps(self.state, _actor(req.actor), team_id=req.team_id)
+        return cmd.ListAppsReply(apps=[_app(a) for a in apps])
 
     def _mint(self) -> Minted:
         key = self.keys()
@@ -176,3 +221,11 @@ def _summary(key: KeyRecord) -> cmd.KeySummary:
         allowed_models=key.allowed_models,
         revoked=key.revoked,
     )
+
+
+def _team(team: Team) -> cmd.TeamSummary:
+    return cmd.TeamSummary(team_id=team.team_id, name=team.name)
+
+
+def _app(app: App) -> cmd.AppSummary:
+    return cmd.AppSummary(app_id=app.app_id, team_id=app.team_id, name=app.name)

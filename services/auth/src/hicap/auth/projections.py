@@ -30,6 +30,8 @@ def evolve(state: Directory, event: Event[Message]) -> Directory:
         return _key_issued(state, p)
     if isinstance(p, auth_pb2.KeyRevoked):
         return _key_revoked(state, p)
+    if isinstance(p, auth_pb2.KeyRestricted):
+        return _key_restricted(state, p)
     return state
 
 
@@ -57,3 +59,11 @@ def _key_revoked(state: Directory, p: auth_pb2.KeyRevoked) -> Directory:
     if key is None or key.revoked:
         return state
     return replace(state, keys={**state.keys, p.key_id: replace(key, revoked=True)})
+
+
+def _key_restricted(state: Directory, p: auth_pb2.KeyRestricted) -> Directory:
+    key = state.keys.get(p.key_id)
+    if key is None:
+        return state
+    restricted = replace(key, allowed_models=tuple(p.allowed_models))
+    return replace(state, keys={**state.keys, p.key_id: restricted})

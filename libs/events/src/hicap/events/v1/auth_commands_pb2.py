@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from hicap.events.v1 import auth_pb2 as hicap_dot_events_dot_v1_dot_auth__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#hicap/events/v1/auth_commands.proto\x12\x0fhicap.events.v1\x1a\x1ahicap/events/v1/auth.proto\"\'\n\x05\x41\x63tor\x12\x0e\n\x06org_id\x18\x01 \x01(\t\x12\x0e\n\x06key_id\x18\x02 \x01(\t\"@\n\tIssuedKey\x12\x0e\n\x06key_id\x18\x01 \x01(\t\x12\x0b\n\x03key\x18\x02 \x01(\t\x12\x16\n\x0e\x64isplay_prefix\x18\x03 \x01(\t\"1\n\tCreateOrg\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x16\n\x0eowner_key_name\x18\x02 \x01(\t\"O\n\x0e\x43reateOrgReply\x12\x0e\n\x06org_id\x18\x01 \x01(\t\x12-\n\towner_key\x18\x02 \x01(\x0b\x32\x1a.hicap.events.v1.IssuedKey\"A\n\nCreateTeam\x12%\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x16.hicap.events.v1.Actor\x12\x0c\n\x04name\x18\x02 \x01(\t\"\"\n\x0f\x43reateTeamReply\x12\x0f\n\x07team_id\x18\x01 \x01(\t\"Q\n\tCreateApp\x12%\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x16.hicap.events.v1.Actor\x12\x0f\n\x07team_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\" \n\x0e\x43reateAppReply\x12\x0e\n\x06\x61pp_id\x18\x01 \x01(\t\"\x9d\x01\n\x08IssueKey\x12%\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x16.hicap.events.v1.Actor\x12\x0f\n\x07team_id\x18\x02 \x01(\t\x12\x0e\n\x06\x61pp_id\x18\x03 \x01(\t\x12#\n\x04role\x18\x04 \x01(\x0e\x32\x15.hicap.events.v1.Role\x12\x16\n\x0e\x61llowed_models\x18\x05 \x03(\t\x12\x0c\n\x04name\x18\x06 \x01(\t\"8\n\rIssueKeyReply\x12\'\n\x03key\x18\x01 \x01(\x0b\x32\x1a.hicap.events.v1.IssuedKey\"R\n\tRevokeKey\x12%\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x16.hicap.events.v1.Actor\x12\x0e\n\x06key_id\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\" \n\x0eRevokeKeyReply\x12\x0e\n\x06key_id\x18\x01 \x01(\t\"k\n\x08ListKeys\x12%\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x16.hicap.events.v1.Actor\x12\x0f\n\x07team_id\x18\x02 \x01(\t\x12\x0e\n\x06\x61pp_id\x18\x03 \x01(\t\x12\x17\n\x0finclude_revoked\x18\x04 \x01(\x08\"\xb1\x01\n\nKeySummary\x12\x0e\n\x06key_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x16\n\x0e\x64isplay_prefix\x18\x03 \x01(\t\x12#\n\x04role\x18\x04 \x01(\x0e\x32\x15.hicap.events.v1.Role\x12\x0f\n\x07team_id\x18\x05 \x01(\t\x12\x0e\n\x06\x61pp_id\x18\x06 \x01(\t\x12\x16\n\x0e\x61llowed_models\x18\x07 \x03(\t\x12\x0f\n\x07revoked\x18\x08 \x01(\x08\":\n\rListKeysReply\x12)\n\x04keys\x18\x01 \x03(\x0b\x32\x1b.hicap.events.v1.KeySummaryb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#hicap/events/v1/auth_commands.proto\x12\x0fhicap.events.v1\x1a\x1ahicap/events/v1/auth.proto\"\'\n\x05\x41\x63tor\x12\x0e\n\x06org_id\x18\x01 \x01(\t\x12\x0e\n\x06key_id\x18\x02 \x01(\t\"@\n\tIssuedKey\x12\x0e\n\x06key_id\x18\x01 \x01(\t\x12\x0b\n\x03key\x18\x02 \x01(\t\x12\x16\n\x0e\x64isplay_prefix\x18\x03 \x01(\t\"1\n\tCreateOrg\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x16\n\x0eowner_key_name\x18\x02 \x01(\t\"O\n\x0e\x43reateOrgReply\x12\x0e\n\x06org_id\x18\x01 \x01(\t\x12-\n\towner_key\x18\x02 \x01(\x0b\x32\x1a.hicap.events.v1.IssuedKey\"A\n\nCreateTeam\x12%\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x16.hicap.events.v1.Actor\x12\x0c\n\x04name\x18\x02 \x01(\t\"N\n\x0f\x43reateTeamReply\x12\x0f\n\x07team_id\x18\x01 \x01(\t\x12*\n\x04team\x18\x02 \x01(\x0b\x32\x1c.hicap.events.v1.TeamSummary\"Q\n\tCreateApp\x12%\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x16.hicap.events.v1.Actor\x12\x0f\n\x07team_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\"J\n\x0e\x43reateAppReply\x12\x0e\n\x06\x61pp_id\x18\x01 \x01(\t\x12(\n\x03\x61pp\x18\x02 \x01(\x0b\x32\x1b.hicap.events.v1.AppSummary\"\x9d\x01\n\x08IssueKey\x12%\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x16.hicap.events.v1.Actor\x12\x0f\n\x07team_id\x18\x02 \x01(\t\x12\x0e\n\x06\x61pp_id\x18\x03 \x01(\t\x12#\n\x04role\x18\x04 \x01(\x0e\x32\x15.hicap.events.v1.Role\x12\x16\n\x0e\x61llowed_models\x18\x05 \x03(\t\x12\x0c\n\x04name\x18\x06 \x01(\t\"f\n\rIssueKeyReply\x12\'\n\x03key\x18\x01 \x01(\x0b\x32\x1a.hicap.events.v1.IssuedKey\x12,\n\x07summary\x18\x02 \x01(\x0b\x32\x1b.hicap.events.v1.KeySummary\"R\n\tRevokeKey\x12%\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x16.hicap.events.v1.Actor\x12\x0e\n\x06key_id\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"J\n\x0eRevokeKeyReply\x12\x0e\n\x06key_id\x18\x01 \x01(\t\x12(\n\x03key\x18\x02 \x01(\x0b\x32\x1b.hicap.events.v1.KeySummary\"k\n\x08ListKeys\x12%\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x16.hicap.events.v1.Actor\x12\x0f\n\x07team_id\x18\x02 \x01(\t\x12\x0e\n\x06\x61pp_id\x18\x03 \x01(\t\x12\x17\n\x0finclude_revoked\x18\x04 \x01(\x08\"\xb1\x01\n\nKeySummary\x12\x0e\n\x06key_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x16\n\x0e\x64isplay_prefix\x18\x03 \x01(\t\x12#\n\x04role\x18\x04 \x01(\x0e\x32\x15.hicap.events.v1.Role\x12\x0f\n\x07team_id\x18\x05 \x01(\t\x12\x0e\n\x06\x61pp_id\x18\x06 \x01(\t\x12\x16\n\x0e\x61llowed_models\x18\x07 \x03(\t\x12\x0f\n\x07revoked\x18\x08 \x01(\x08\":\n\rListKeysReply\x12)\n\x04keys\x18\x01 \x03(\x0b\x32\x1b.hicap.events.v1.KeySummary\"*\n\nOrgSummary\x12\x0e\n\x06org_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\",\n\x0bTeamSummary\x12\x0f\n\x07team_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\";\n\nAppSummary\x12\x0e\n\x06\x61pp_id\x18\x01 \x01(\t\x12\x0f\n\x07team_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\"/\n\x06GetOrg\x12%\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x16.hicap.events.v1.Actor\"7\n\x0bGetOrgReply\x12(\n\x03org\x18\x01 \x01(\x0b\x32\x1b.hicap.events.v1.OrgSummary\"2\n\tListTeams\x12%\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x16.hicap.events.v1.Actor\"=\n\x0eListTeamsReply\x12+\n\x05teams\x18\x01 \x03(\x0b\x32\x1c.hicap.events.v1.TeamSummary\"A\n\x07GetTeam\x12%\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x16.hicap.events.v1.Actor\x12\x0f\n\x07team_id\x18\x02 \x01(\t\":\n\x0cGetTeamReply\x12*\n\x04team\x18\x01 \x01(\x0b\x32\x1c.hicap.events.v1.TeamSummary\"B\n\x08ListApps\x12%\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x16.hicap.events.v1.Actor\x12\x0f\n\x07team_id\x18\x02 \x01(\t\":\n\rListAppsReply\x12)\n\x04\x61pps\x18\x01 \x03(\x0b\x32\x1b.hicap.events.v1.AppSummary\"?\n\x06GetKey\x12%\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x16.hicap.events.v1.Actor\x12\x0e\n\x06key_id\x18\x02 \x01(\t\"7\n\x0bGetKeyReply\x12(\n\x03key\x18\x01 \x01(\x0b\x32\x1b.hicap.events.v1.KeySummary\"\\\n\x0bRestrictKey\x12%\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x16.hicap.events.v1.Actor\x12\x0e\n\x06key_id\x18\x02 \x01(\t\x12\x16\n\x0e\x61llowed_models\x18\x03 \x03(\t\"<\n\x10RestrictKeyReply\x12(\n\x03key\x18\x01 \x01(\x0b\x32\x1b.hicap.events.v1.KeySummaryb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -43,23 +43,53 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CREATETEAM']._serialized_start=323
   _globals['_CREATETEAM']._serialized_end=388
   _globals['_CREATETEAMREPLY']._serialized_start=390
-  _globals['_CREATETEAMREPLY']._serialized_end=424
-  _globals['_CREATEAPP']._serialized_start=426
-  _globals['_CREATEAPP']._serialized_end=507
-  _globals['_CREATEAPPREPLY']._serialized_start=509
-  _globals['_CREATEAPPREPLY']._serialized_end=541
-  _globals['_ISSUEKEY']._serialized_start=544
-  _globals['_ISSUEKEY']._serialized_end=701
-  _globals['_ISSUEKEYREPLY']._serialized_start=703
-  _globals['_ISSUEKEYREPLY']._serialized_end=759
-  _globals['_REVOKEKEY']._serialized_start=761
-  _globals['_REVOKEKEY']._serialized_end=843
-  _globals['_REVOKEKEYREPLY']._serialized_start=845
-  _globals['_REVOKEKEYREPLY']._serialized_end=877
-  _globals['_LISTKEYS']._serialized_start=879
-  _globals['_LISTKEYS']._serialized_end=986
-  _globals['_KEYSUMMARY']._serialized_start=989
-  _globals['_KEYSUMMARY']._serialized_end=1166
-  _globals['_LISTKEYSREPLY']._serialized_start=1168
-  _globals['_LISTKEYSREPLY']._serialized_end=1226
+  _globals['_CREATETEAMREPLY']._serialized_end=468
+  _globals['_CREATEAPP']._serialized_start=470
+  _globals['_CREATEAPP']._serialized_end=551
+  _globals['_CREATEAPPREPLY']._serialized_start=553
+  _globals['_CREATEAPPREPLY']._serialized_end=627
+  _globals['_ISSUEKEY']._serialized_start=630
+  _globals['_ISSUEKEY']._serialized_end=787
+  _globals['_ISSUEKEYREPLY']._serialized_start=789
+  _globals['_ISSUEKEYREPLY']._serialized_end=891
+  _globals['_REVOKEKEY']._serialized_start=893
+  _globals['_REVOKEKEY']._serialized_end=975
+  _globals['_REVOKEKEYREPLY']._serialized_start=977
+  _globals['_REVOKEKEYREPLY']._serialized_end=1051
+  _globals['_LISTKEYS']._serialized_start=1053
+  _globals['_LISTKEYS']._serialized_end=1160
+  _globals['_KEYSUMMARY']._serialized_start=1163
+  _globals['_KEYSUMMARY']._serialized_end=1340
+  _globals['_LISTKEYSREPLY']._serialized_start=1342
+  _globals['_LISTKEYSREPLY']._serialized_end=1400
+  _globals['_ORGSUMMARY']._serialized_start=1402
+  _globals['_ORGSUMMARY']._serialized_end=1444
+  _globals['_TEAMSUMMARY']._serialized_start=1446
+  _globals['_TEAMSUMMARY']._serialized_end=1490
+  _globals['_APPSUMMARY']._serialized_start=1492
+  _globals['_APPSUMMARY']._serialized_end=1551
+  _globals['_GETORG']._serialized_start=1553
+  _globals['_GETORG']._serialized_end=1600
+  _globals['_GETORGREPLY']._serialized_start=1602
+  _globals['_GETORGREPLY']._serialized_end=1657
+  _globals['_LISTTEAMS']._serialized_start=1659
+  _globals['_LISTTEAMS']._serialized_end=1709
+  _globals['_LISTTEAMSREPLY']._serialized_start=1711
+  _globals['_LISTTEAMSREPLY']._serialized_end=1772
+  _globals['_GETTEAM']._serialized_start=1774
+  _globals['_GETTEAM']._serialized_end=1839
+  _globals['_GETTEAMREPLY']._serialized_start=1841
+  _globals['_GETTEAMREPLY']._serialized_end=1899
+  _globals['_LISTAPPS']._serialized_start=1901
+  _globals['_LISTAPPS']._serialized_end=1967
+  _globals['_LISTAPPSREPLY']._serialized_start=1969
+  _globals['_LISTAPPSREPLY']._serialized_end=2027
+  _globals['_GETKEY']._serialized_start=2029
+  _globals['_GETKEY']._serialized_end=2092
+  _globals['_GETKEYREPLY']._serialized_start=2094
+  _globals['_GETKEYREPLY']._serialized_end=2149
+  _globals['_RESTRICTKEY']._serialized_start=2151
+  _globals['_RESTRICTKEY']._serialized_end=2243
+  _globals['_RESTRICTKEYREPLY']._serialized_start=2245
+  _globals['_RESTRICTKEYREPLY']._serialized_end=2305
 # @@protoc_insertion_point(module_scope)

@@ -86,3 +86,13 @@ class KeyRevoked(_message.Message):
     key_id: str
     reason: str
     def __init__(self, org_id: _Optional[str] = ..., key_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class KeyRestricted(_message.Message):
+    __slots__ = ("org_id", "key_id", "allowed_models")
+    ORG_ID_FIELD_NUMBER: _ClassVar[int]
+    KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    ALLOWED_MODELS_FIELD_NUMBER: _ClassVar[int]
+    org_id: str
+    key_id: str
+    allowed_models: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, org_id: _Optional[str] = ..., key_id: _Optional[str] = ..., allowed_models: _Optional[_Iterable[str]] = ...) -> None: ...

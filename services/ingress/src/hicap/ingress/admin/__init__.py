@@ -1,0 +1,11 @@
+"""The admin API under `/v1/admin/orgs/{org_id}/...`: an org's owner or admin key reads and
+manages its org's teams, apps and API keys. Ingress checks the caller (a key of another org
+is answered 404, exactly like an org that does not exist; a key without a managing role
+403) and then asks auth over the bus, which checks again and owns every change.
+"""
+
+from __future__ import annotations
+
+from hicap.ingress.admin.routes import build_admin_router
+
+__all__ = ["build_admin_router"]

@@ -1,0 +1,1 @@
+"""The Anthropic-compatible routes of ingress (`/v1/messages`, `/v1/messages/count_tokens`)."""

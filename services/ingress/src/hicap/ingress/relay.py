@@ -1,0 +1,280 @@
+"""The request path of an API call: authenticate the key, read and check the body, find the
+model, build the `EgressCall`, send it to provider-egress over the hot path and relay the
+frames it answers with (`H` head, `B` body bytes written as they are, `T` trailer kept
+for metering). A HicapError before the head is raised (the app renders it in the
+caller's format); after the head of a stream it becomes the surface's SSE error event,
+which ends the stream. The client going away closes the egress stream, which cancels
+the upstream call. Never logs a body, a prompt or a key (the BYOK provider key lives only
+in this request's memory and on the EgressCall). Imports libs only, never a service.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Protocol
+
+import anyio
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
+
+from hicap.catalog import Catalog, Model
+from hicap.errors import HicapError, Internal, PermissionDenied
+from hicap.events import egress_pb2
+from hicap.events.egress import BODY, HEAD, TRAILER, Frame, egress_subject, parse_frame
+from hicap.ingress.body import parse_head, read_body
+from hicap.ingress.edge import context_of
+from hicap.ingress.errors import ApiSurface, ModelNotFound, error_event
+from hicap.ingress.keys import KeyRecord, KeyRing
+from hicap.ingress.request_auth import presented_key
+
+__all__ = ["CallRecord", "Egress", "Relay", "RelayConfig", "RelayedStream", "listed_since"]
+
+log = logging.getLogger(__name__)
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
+
+
+class Egress(Protocol):
+    """The hot-path client (`hicap.bus.StreamClient`), or a fake in tests."""
+
+    def stream(
+        self,
+        subject: str,
+        data: bytes,
+        *,
+        headers: dict[str, str] | None = None,
+        first_timeout_s: float = ...,
+        idle_timeout_s: float = ...,
+    ) -> AsyncIterator[bytes]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RelayConfig:
+    max_body_bytes: int
+    deadline_s: float = 120.0  # how long a caller waits for the first byte, retries included
+    idle_timeout_s: float = 90.0  # longest silence between two frames of a stream
+
+
+@dataclass(frozen=True, slots=True)
+class CallRecord:
+    """One finished call, for metering. `trailer` is None when the stream ended early."""
+
+    request_id: str
+    key: KeyRecord
+    model: str
+    lane: str
+    surface: int
+    head: egress_pb2.EgressHead
+    trailer: egress_pb2.EgressTrailer | None
+
+
+OnComplete = Callable[[CallRecord], None]
+
+
+def _ignore(record: CallRecord) -> None:
+    """Until usage is published (UsageRecorded), a finished call is not recorded."""
+
+
+class Relay:
+    def __init__(
+        self,
+        keys: KeyRing,
+        catalog: Callable[[], Catalog],
+        egress: Egress,
+        config: RelayConfig,
+        on_complete: OnComplete = _ignore,
+    ) -> None:
+        self.keys, self.catalog, self.egress, self.config = keys, catalog, egress, config
+        self.on_complete = on_complete
+
+    def authenticate(self, request: Request) -> KeyRecord:
+        return self.keys.authenticate(presented_key(request.headers, request.scope["query_string"]))
+
+    def model_for(self, key: KeyRecord, name: str) -> Model:
+        model = self.catalog().model(name)
+        if model is None:
+            raise ModelNotFound(f"the model `{name}` does not exist")
+        if not key.allows(name):
+            raise PermissionDenied(f"this API key may not use the model `{name}`")
+        return model
+
+    def visible_models(self, key: KeyRecord) -> list[Model]:
+        """The catalogue's models this key may use, by name."""
+        models = self.catalog().models
+        return [models[name] for name in sorted(models) if key.allows(name)]
+
+    def visible_model(self, key: KeyRecord, name: str) -> Model:
+        model = self.catalog().model(name)
+        if model is None or not key.allows(name):
+            raise ModelNotFound(f"the model `{name}` does not exist or this key may not use it")
+        return model
+
+    async def handle(self, request: Request, surface: int, errors: ApiSurface) -> Response:
+        """One API call, from the raw request to the relayed answer."""
+        key = self.authenticate(request)
+        body = await read_body(request, self.config.max_body_bytes)
+        head = parse_head(body)
+        model = self.model_for(key, head.model)
+        context = context_of(request)
+        call = _egress_call(context.request_id, key, model, surface, body, request)
+        call.deadline_s = self.config.deadline_s
+        frames = self.egress.stream(
+            egress_subject(model.provider),
+            call.SerializeToString(),
+            first_timeout_s=self.config.deadline_s + 5.0,  # egress's own deadline answers first
+            idle_timeout_s=self.config.idle_timeout_s,
+        )
+        egress_head = await _first_head(frames)
+        record = CallRecord(
+            context.request_id, key, model.name, context.lane, surface, egress_head, None
+        )
+        _log_answer(record)
+        if head.stream:
+            return RelayedStream(
+                self._relay(frames, record, errors),
+                status_code=egress_head.status or 200,
+                media_type=egress_head.content_type or "text/event-stream",
+                headers=_SSE_HEADERS,
+            )
+        return await self._collect(frames, record)
+
+    async def _collect(self, frames: AsyncIterator[bytes], record: CallRecord) -> Response:
+        parts: list[bytes] = []
+        trailer = None
+        try:
+            async for raw in frames:
+                frame = _parse(raw)
+                if frame.tag == BODY:
+                    parts.append(frame.data)
+                elif frame.tag == TRAILER:
+                    trailer = _trailer(frame.data)
+        finally:
+            await _close(frames)
+            self._complete(record, trailer)
+        return Response(
+            parts[0] if len(parts) == 1 else b"".join(parts),
+            status_code=record.head.status or 200,
+            media_type=record.head.content_type or "application/json",
+        )
+
+    async def _relay(
+        self, frames: AsyncIterator[bytes], record: CallRecord, errors: ApiSurface
+    ) -> AsyncGenerator[bytes, None]:
+        trailer = None
+        try:
+            async for raw in frames:
+                frame = _parse(raw)
+                if frame.tag == BODY:
+                    yield frame.data
+                elif frame.tag == TRAILER:
+                    trailer = _trailer(frame.data)
+        except HicapError as err:
+            log.info(
+                "stream ended by an error",
+                extra={"request_id": record.request_id, "code": err.code},
+            )
+            yield error_event(errors, err)
+        finally:
+            await _close(frames)
+            self._complete(record, trailer)
+
+    def _complete(self, record: CallRecord, trailer: egress_pb2.EgressTrailer | None) -> None:
+        self.on_complete(replace(record, trailer=trailer))
+
+
+class RelayedStream(StreamingResponse):
+    """A StreamingResponse that always closes its generator when it ends, however it ends
+    (done, client disconnect, cancelled), so the egress stream is closed (and the upstream
+    call cancelled) at once rather than when the generator is garbage-collected."""
+
+    def __init__(
+        self,
+        content: AsyncGenerator[bytes, None],
+        *,
+        status_code: int,
+        media_type: str,
+        headers: dict[str, str],
+    ) -> None:
+        super().__init__(content, status_code=status_code, media_type=media_type, headers=headers)
+        self._generator = content
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await self._generator.aclose()
+
+
+def _egress_call(
+    request_id: str, key: KeyRecord, model: Model, surface: int, body: bytes, request: Request
+) -> egress_pb2.EgressCall:
+    return egress_pb2.EgressCall(
+        request_id=request_id,
+        org_id=key.org_id,
+        surface=surface,  # type: ignore[arg-type]  # an egress_pb2.Surface value
+        body=body,
+        model=model.name,
+        targets=[
+            egress_pb2.EgressTarget(
+                deployment=d.name, provider=d.provider, upstream_model=d.upstream_model
+            )
+            for d in model.deployments
+        ],
+        provider_key=request.headers.get("x-provider-key", "").strip(),  # BYOK; never logged
+    )
+
+
+def _log_answer(record: CallRecord) -> None:
+    log.debug(
+        "egress answered",
+        extra={
+            "request_id": record.request_id,
+            "org_id": record.key.org_id,
+            "model": record.model,
+            "deployment": record.head.deployment,
+            "lane": record.lane,
+            "attempts": record.head.attempts,
+        },
+    )
+
+
+def listed_since(model: Model) -> datetime:
+    """When a model was first priced (the catalogue has no creation date): `created`."""
+    return model.prices[0].effective_from if model.prices else _EPOCH
+
+
+async def _first_head(frames: AsyncIterator[bytes]) -> egress_pb2.EgressHead:
+    try:
+        raw = await anext(frames)
+    except StopAsyncIteration:
+        raise Internal("provider-egress ended the call without an answer") from None
+    if not raw or raw[0] != HEAD:
+        await _close(frames)
+        raise Internal("provider-egress answered without a head")
+    head = egress_pb2.EgressHead()
+    head.ParseFromString(raw[1:])
+    return head
+
+
+def _parse(raw: bytes) -> Frame:
+    try:
+        return parse_frame(raw)
+    except ValueError:
+        raise Internal("provider-egress sent an empty frame") from None
+
+
+def _trailer(data: bytes) -> egress_pb2.EgressTrailer:
+    trailer = egress_pb2.EgressTrailer()
+    trailer.ParseFromString(data)
+    return trailer
+
+
+async def _close(frames: AsyncIterator[bytes]) -> None:
+    if isinstance(frames, AsyncGenerator):
+        await frames.aclose()
