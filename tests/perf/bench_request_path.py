@@ -1,0 +1,204 @@
+"""The request path under load: what Hicap adds on top of the provider.
+
+Starts the platform with `hicap up` (provider-sim at zero latency behind the catalogue's
+deployments, auth on) and drives the same bounded load at ingress and directly at
+provider-sim: concurrency 1, 16 and 64, a fixed number of requests and a time cap per
+run. Prints requests per second and p50/p95/p99 latency for each, the latency Hicap adds
+(ingress minus direct, per percentile), streaming time to first token, and the resident
+memory of every process before and after. With `--profile` it samples ingress and
+provider-egress with py-spy during a concurrency-16 run and prints where their time goes.
+Loopback only; everything stops by itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+import orjson
+import uvloop
+
+from hicap.catalog import load_baseline
+from tests.e2e.platform import RunningPlatform, start_platform
+from tests.fixtures.servers import free_port
+from tests.perf.bench_startup import rss_mb
+from tests.perf.profile import profile_processes
+
+MODEL = "gpt-4.1"
+SIM_KEY = "sk-hicap-provider-sim"
+RUNS = ((1, 2000), (16, 6000), (64, 6000))  # (concurrency, requests)
+STREAM_REQUESTS = 1000
+WARMUP = 300
+TIME_CAP_S = 60.0
+PROFILE_S = 8.0
+BODY = {"model": MODEL, "messages": [{"role": "user", "content": "Say hello in five words"}]}
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    name: str
+    url: str
+    headers: dict[str, str]
+    body: bytes
+    stream_body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    rps: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    n: int
+
+
+def pct(samples: list[float], p: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000
+
+
+def targets(platform: RunningPlatform) -> tuple[Target, Target]:
+    model = load_baseline().model(MODEL)
+    assert model is not None, f"{MODEL} is not in the catalogue"
+    deployment = model.deployments[0]
+    sim_url = next(
+        str(c["url"]) for c in platform_components(platform) if c["name"] == "provider-sim"
+    )
+    direct = {**BODY, "model": deployment.upstream_model}
+    hicap = Target(
+        "hicap",
+        f"{platform.env['HICAP_BASE_URL']}/chat/completions",
+        {
+            "authorization": f"Bearer {platform.env['HICAP_API_KEY']}",
+            "content-type": "application/json",
+        },
+        orjson.dumps(BODY),
+        orjson.dumps({**BODY, "stream": True}),
+    )
+    sim = Target(
+        "provider-sim",
+        f"{sim_url}/d/{deployment.name}/v1/chat/completions",
+        {"authorization": f"Bearer {SIM_KEY}", "content-type": "application/json"},
+        orjson.dumps(direct),
+        orjson.dumps({**direct, "stream": True}),
+    )
+    return hicap, sim
+
+
+def platform_components(platform: RunningPlatform) -> list[dict[str, object]]:
+    comps = platform.run_file["components"]
+    assert isinstance(comps, list)
+    return comps
+
+
+async def one(session: aiohttp.ClientSession, t: Target) -> float:
+    began = time.perf_counter()
+    async with session.post(t.url, data=t.body, headers=t.headers) as resp:
+        await resp.read()
+        if resp.status != 200:
+            raise RuntimeError(f"{t.name} answered {resp.status}: {await resp.text()}")
+    return time.perf_counter() - began
+
+
+async def first_token(session: aiohttp.ClientSession, t: Target) -> float:
+    """Time to the first SSE event that carries content (not the role-only chunk)."""
+    began = time.perf_counter()
+    async with session.post(t.url, data=t.stream_body, headers=t.headers) as resp:
+        if resp.status != 200:
+            raise RuntimeError(f"{t.name} answered {resp.status}: {await resp.text()}")
+        took = 0.0
+        async for line in resp.content:
+            if not took and line.startswith(b"data: {") and b'"content":"' in line:
+                took = time.perf_counter() - began
+        return took
+
+
+async def drive(
+    call: Callable[[], Awaitable[float]],
+    concurrency: int,
+    requests: int,
+    time_cap_s: float = TIME_CAP_S,
+) -> Result:
+    samples: list[float] = []
+    remaining = requests
+    deadline = time.monotonic() + time_cap_s
+
+    async def worker() -> None:
+        nonlocal remaining
+        while remaining > 0 and time.monotonic() < deadline:
+            remaining -= 1
+            samples.append(await call())
+
+    began = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - began
+    return Result(
+        len(samples) / elapsed, pct(samples, 50), pct(samples, 95), pct(samples, 99), len(samples)
+    )
+
+
+def line(name: str, r: Result) -> str:
+    return (
+        f"  {name:<34} {r.rps:8,.0f} req/s  p50 {r.p50_ms:6.2f}  p95 {r.p95_ms:6.2f}"
+        f"  p99 {r.p99_ms:6.2f} ms  (n={r.n})"
+    )
+
+
+def added(h: Result, d: Result) -> str:
+    return (
+        f"  {'added by hicap':<34} {'':>14}  p50 {h.p50_ms - d.p50_ms:6.2f}"
+        f"  p95 {h.p95_ms - d.p95_ms:6.2f}  p99 {h.p99_ms - d.p99_ms:6.2f} ms"
+    )
+
+
+async def load(hicap: Target, sim: Target, *, profile: RunningPlatform | None) -> None:
+    connector = aiohttp.TCPConnector(limit=0, force_close=False)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        for t in (hicap, sim):
+            await drive(lambda t=t: one(session, t), 16, WARMUP)  # type: ignore[misc]
+        for concurrency, requests in RUNS:
+            print(f"non-streaming, concurrency {concurrency}:", flush=True)
+            h = await drive(lambda: one(session, hicap), concurrency, requests)
+            d = await drive(lambda: one(session, sim), concurrency, requests)
+            print(line("via hicap", h), line("direct to provider-sim", d), added(h, d), sep="\n")
+        print("streaming, time to first token, concurrency 1:", flush=True)
+        h = await drive(lambda: first_token(session, hicap), 1, STREAM_REQUESTS)
+        d = await drive(lambda: first_token(session, sim), 1, STREAM_REQUESTS)
+        print(line("via hicap", h), line("direct to provider-sim", d), added(h, d), sep="\n")
+        if profile is not None:
+            pids = {
+                n: p
+                for n, p in profile.component_pids.items()
+                if n in ("ingress", "provider-egress")
+            }
+            async with profile_processes(pids, duration_s=PROFILE_S) as report:
+                await drive(lambda: one(session, hicap), 16, 10**6, time_cap_s=PROFILE_S + 1)
+            print(report.text)
+
+
+def memory(platform: RunningPlatform) -> dict[str, float]:
+    return {name: rss_mb(pid) for name, pid in platform.component_pids.items()}
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    with tempfile.TemporaryDirectory(prefix="hicap-bench-") as tmp:
+        platform = start_platform(Path(tmp) / "data", free_port())
+        try:
+            hicap, sim = targets(platform)
+            before = memory(platform)
+            uvloop.run(load(hicap, sim, profile=platform if "--profile" in argv else None))
+            after = memory(platform)
+        finally:
+            platform.stop()
+    print("resident memory (MB), before -> after:")
+    for name in sorted(before, key=lambda n: -after.get(n, 0)):
+        print(f"  {name:<20} {before[name]:7.1f} -> {after.get(name, 0):7.1f}")
+    hot = after.get("ingress", 0) + after.get("provider-egress", 0)
+    print(f"  {'ingress + egress':<20} {'':>7}    {hot:7.1f}")
