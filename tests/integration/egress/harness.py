@@ -13,7 +13,7 @@ import aiohttp
 import orjson
 
 from hicap.bus import StreamRequest
-from hicap.events.egress import BODY, HEAD, TRAILER, parse_frame
+from hicap.events.egress import ANSWER, BODY, HEAD, TRAILER, parse_frame
 from hicap.events.v1 import egress_pb2
 from hicap.provider_egress.credentials import Credentials
 from hicap.provider_egress.handlers import EgressHandler, Wire
@@ -216,10 +216,14 @@ class Egress:
 
 
 async def collect(frames: AsyncIterator[bytes]) -> Answer:
-    """Check the frame order (head first, trailer last) and gather the answer."""
+    """Check the frame order (head first, trailer last; or one whole answer) and gather it."""
     answer: Answer | None = None
     async for raw in frames:
         frame = parse_frame(raw)
+        if answer is None and frame.tag == ANSWER:
+            whole = egress_pb2.EgressAnswer.FromString(frame.data)
+            answer = Answer(whole.head, body=whole.body, tags=["A"], trailer=whole.trailer)
+            continue
         if answer is None:
             assert frame.tag == HEAD, "the head comes before any body byte"
             answer = Answer(egress_pb2.EgressHead.FromString(frame.data), tags=["H"])

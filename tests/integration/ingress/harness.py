@@ -19,7 +19,13 @@ from hicap.bus import Bus, ProjectionRunner, StreamClient, StreamRequest, Stream
 from hicap.catalog import Catalog, Deployment, Model
 from hicap.errors import InvalidRequest, RateLimited, Unavailable
 from hicap.events import auth_pb2, egress_pb2
-from hicap.events.egress import body_frame, egress_subject, head_frame, trailer_frame
+from hicap.events.egress import (
+    answer_frame,
+    body_frame,
+    egress_subject,
+    head_frame,
+    trailer_frame,
+)
 from hicap.events.v1 import auth_commands_pb2 as cmd
 from hicap.ingress.http import build_app
 from hicap.ingress.keys import KeyIndex, KeyRing, key_projection
@@ -41,7 +47,15 @@ def catalog(provider: str) -> Catalog:
         )
         return Model(name, provider, 1000, deployments, ())
 
-    names = ["m-json", "m-stream", "m-invalid", "m-rate-limited", "m-fail-mid", "m-hang"]
+    names = [
+        "m-json",
+        "m-answer",
+        "m-stream",
+        "m-invalid",
+        "m-rate-limited",
+        "m-fail-mid",
+        "m-hang",
+    ]
     return Catalog.of(model(n) for n in names)
 
 
@@ -75,6 +89,13 @@ class FakeEgress:
         for part in JSON_PARTS:
             yield body_frame(part)
         yield TRAILER
+
+    async def m_answer(self) -> AsyncIterator[bytes]:
+        head = egress_pb2.EgressHead(status=200, content_type="application/json", deployment="d")
+        trailer = egress_pb2.EgressTrailer(input_tokens=7, output_tokens=2, finish_reason="length")
+        yield answer_frame(
+            egress_pb2.EgressAnswer(head=head, body=b"".join(JSON_PARTS), trailer=trailer)
+        )
 
     async def m_stream(self) -> AsyncIterator[bytes]:
         yield head("text/event-stream")

@@ -96,6 +96,19 @@ async def test_a_completion_is_relayed_whole_with_the_call_built_from_the_reques
     assert record.trailer is not None and record.trailer.output_tokens == 5
 
 
+async def test_a_whole_answer_in_one_frame_is_relayed_and_recorded(
+    platform: Platform, client: httpx.AsyncClient
+) -> None:
+    response = await client.post(CHAT, content=body("m-answer"))
+    assert response.status_code == 200
+    assert response.content == b"".join(JSON_PARTS)
+    assert_edge_headers(response)
+    record = platform.completed[-1]
+    assert record.trailer is not None
+    assert (record.trailer.input_tokens, record.trailer.finish_reason) == (7, "length")
+    assert platform.egress.calls[-1].model == "m-answer"
+
+
 async def test_a_stream_is_relayed_event_by_event(
     platform: Platform, client: httpx.AsyncClient
 ) -> None:

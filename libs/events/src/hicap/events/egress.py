@@ -1,7 +1,8 @@
 """The frames of the hot path's reply from provider-egress to ingress (see egress.proto).
 
 Each data frame starts with one tag byte: `H` the head (EgressHead), `B` body bytes in the
-caller's wire format, `T` the trailer (EgressTrailer). Both sides use these helpers, so
+caller's wire format, `T` the trailer (EgressTrailer); or `A`, a whole non-streamed answer
+(EgressAnswer) in one frame. Both sides use these helpers, so
 the tags live in one place. Imports only the generated messages.
 """
 
@@ -12,10 +13,12 @@ from dataclasses import dataclass
 from hicap.events.v1 import egress_pb2
 
 __all__ = [
+    "ANSWER",
     "BODY",
     "HEAD",
     "TRAILER",
     "Frame",
+    "answer_frame",
     "body_frame",
     "egress_subject",
     "head_frame",
@@ -23,7 +26,7 @@ __all__ = [
     "trailer_frame",
 ]
 
-HEAD, BODY, TRAILER = b"H"[0], b"B"[0], b"T"[0]
+HEAD, BODY, TRAILER, ANSWER = b"H"[0], b"B"[0], b"T"[0], b"A"[0]
 
 
 def egress_subject(provider: str) -> str:
@@ -37,6 +40,10 @@ def head_frame(head: egress_pb2.EgressHead) -> bytes:
 
 def body_frame(data: bytes) -> bytes:
     return b"B" + data
+
+
+def answer_frame(answer: egress_pb2.EgressAnswer) -> bytes:
+    return b"A" + answer.SerializeToString()
 
 
 def trailer_frame(trailer: egress_pb2.EgressTrailer) -> bytes:

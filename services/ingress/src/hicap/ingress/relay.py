@@ -24,9 +24,9 @@ from starlette.types import Receive, Scope, Send
 from hicap.catalog import Catalog, Model
 from hicap.errors import HicapError, Internal, PermissionDenied
 from hicap.events import egress_pb2
-from hicap.events.egress import BODY, HEAD, TRAILER, Frame, egress_subject, parse_frame
+from hicap.events.egress import ANSWER, BODY, HEAD, TRAILER, Frame, egress_subject, parse_frame
 from hicap.ingress.body import parse_head, read_body
-from hicap.ingress.edge import context_of
+from hicap.ingress.edge import RequestContext, context_of
 from hicap.ingress.errors import ApiSurface, ModelNotFound, error_event
 from hicap.ingress.keys import KeyRecord, KeyRing
 from hicap.ingress.request_auth import presented_key
@@ -129,7 +129,10 @@ class Relay:
             first_timeout_s=self.config.deadline_s + 5.0,  # egress's own deadline answers first
             idle_timeout_s=self.config.idle_timeout_s,
         )
-        egress_head = await _first_head(frames)
+        first = await _first(frames)
+        if first.tag == ANSWER:  # a whole non-streamed answer in one frame
+            return await self._answer(frames, first, context, key, model.name, surface)
+        egress_head = _head_of(first)
         record = CallRecord(
             context.request_id, key, model.name, context.lane, surface, egress_head, None
         )
@@ -142,6 +145,30 @@ class Relay:
                 headers=_SSE_HEADERS,
             )
         return await self._collect(frames, record)
+
+    async def _answer(
+        self,
+        frames: AsyncIterator[bytes],
+        first: Frame,
+        context: RequestContext,
+        key: KeyRecord,
+        model: str,
+        surface: int,
+    ) -> Response:
+        answer = egress_pb2.EgressAnswer()
+        answer.ParseFromString(first.data)
+        async for _end in frames:  # the end frame is already on its way: read it, no cancel
+            pass
+        record = CallRecord(
+            context.request_id, key, model, context.lane, surface, answer.head, answer.trailer
+        )
+        _log_answer(record)
+        self.on_complete(record)
+        return Response(
+            answer.body,
+            status_code=answer.head.status or 200,
+            media_type=answer.head.content_type or "application/json",
+        )
 
     async def _collect(self, frames: AsyncIterator[bytes], record: CallRecord) -> Response:
         parts: list[bytes] = []
@@ -249,16 +276,21 @@ def listed_since(model: Model) -> datetime:
     return model.prices[0].effective_from if model.prices else _EPOCH
 
 
-async def _first_head(frames: AsyncIterator[bytes]) -> egress_pb2.EgressHead:
+async def _first(frames: AsyncIterator[bytes]) -> Frame:
+    """The first frame: the head of an answer, or a whole answer."""
     try:
         raw = await anext(frames)
     except StopAsyncIteration:
         raise Internal("provider-egress ended the call without an answer") from None
-    if not raw or raw[0] != HEAD:
+    if not raw or raw[0] not in (HEAD, ANSWER):
         await _close(frames)
         raise Internal("provider-egress answered without a head")
+    return Frame(raw[0], raw[1:])
+
+
+def _head_of(frame: Frame) -> egress_pb2.EgressHead:
     head = egress_pb2.EgressHead()
-    head.ParseFromString(raw[1:])
+    head.ParseFromString(frame.data)
     return head
 
 

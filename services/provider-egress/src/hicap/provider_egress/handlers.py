@@ -2,7 +2,7 @@
 
 Decode the call (malformed: InvalidRequest), parse the caller's body with its surface codec,
 resolve the targets to routes, `send()` upstream, then answer in the caller's format: the
-whole JSON body, or the provider's SSE translated event by event (each chunk's events go
+whole JSON answer in one `A` frame, or the provider's SSE translated event by event (each chunk's events go
 out as one body frame as soon as the chunk arrives), then the trailer with usage and
 finish reason. A failure before the head is raised (the StreamServer sends its code); a
 failure after it is raised too and ingress ends the stream with an error event. When the
@@ -21,7 +21,7 @@ from google.protobuf.message import DecodeError
 
 from hicap.bus import StreamRequest
 from hicap.errors import HicapError, InvalidRequest, UpstreamFailed
-from hicap.events.egress import body_frame, head_frame, trailer_frame
+from hicap.events.egress import answer_frame, body_frame, head_frame, trailer_frame
 from hicap.events.v1 import egress_pb2
 from hicap.provider_egress.credentials import Credentials
 from hicap.provider_egress.ir import (
@@ -129,9 +129,13 @@ class EgressHandler:
     ) -> AsyncGenerator[bytes, None]:
         opened = await self._send(call, routes, chat)
         resp = opened.route.adapter.parse_response(opened.body)
-        yield head_frame(_head(opened, JSON, resp.model))
-        yield body_frame(surface.render_response(resp, call.model))
-        yield trailer_frame(_trailer(resp.usage, resp.finish_reason))
+        yield answer_frame(
+            egress_pb2.EgressAnswer(
+                head=_head(opened, JSON, resp.model),
+                body=surface.render_response(resp, call.model),
+                trailer=_trailer(resp.usage, resp.finish_reason),
+            )
+        )
 
     async def _stream(
         self,
@@ -184,9 +188,13 @@ class EgressHandler:
             head = egress_pb2.EgressHead(
                 status=200, content_type=JSON, deployment=routes[0].deployment, attempts=0
             )
-        yield head_frame(head)
-        yield body_frame(surface.render_count_tokens(tokens))
-        yield trailer_frame(egress_pb2.EgressTrailer())
+        yield answer_frame(
+            egress_pb2.EgressAnswer(
+                head=head,
+                body=surface.render_count_tokens(tokens),
+                trailer=egress_pb2.EgressTrailer(input_tokens=tokens),
+            )
+        )
 
     async def _send(
         self, call: egress_pb2.EgressCall, routes: Sequence[Route], chat: ChatRequest

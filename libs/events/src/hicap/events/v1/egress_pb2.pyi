@@ -79,3 +79,13 @@ class EgressTrailer(_message.Message):
     finish_reason: str
     error_code: str
     def __init__(self, input_tokens: _Optional[int] = ..., cached_input_tokens: _Optional[int] = ..., cache_write_tokens: _Optional[int] = ..., output_tokens: _Optional[int] = ..., reasoning_tokens: _Optional[int] = ..., finish_reason: _Optional[str] = ..., error_code: _Optional[str] = ...) -> None: ...
+
+class EgressAnswer(_message.Message):
+    __slots__ = ("head", "body", "trailer")
+    HEAD_FIELD_NUMBER: _ClassVar[int]
+    BODY_FIELD_NUMBER: _ClassVar[int]
+    TRAILER_FIELD_NUMBER: _ClassVar[int]
+    head: EgressHead
+    body: bytes
+    trailer: EgressTrailer
+    def __init__(self, head: _Optional[_Union[EgressHead, _Mapping]] = ..., body: _Optional[bytes] = ..., trailer: _Optional[_Union[EgressTrailer, _Mapping]] = ...) -> None: ...
