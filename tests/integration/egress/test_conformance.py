@@ -147,9 +147,19 @@ async def test_count_tokens_answers_a_positive_count(egress: Egress) -> None:
     assert isinstance(tokens, int) and tokens > 0
 
 
-async def test_a_refused_key_is_unauthenticated_without_the_key(egress: Egress) -> None:
-    with pytest.raises(Unauthenticated) as refused:
+async def test_a_refused_deployment_key_is_a_502_for_the_operator_not_a_401(
+    egress: Egress,
+) -> None:
+    with pytest.raises(UpstreamFailed) as refused:
         await egress.run(egress.call(["badkey"], openai_body()))
+    assert refused.value.status == 502 and not refused.value.retryable
+    assert BAD_KEY not in refused.value.message
+
+
+async def test_a_refused_byok_key_is_unauthenticated_naming_the_header(egress: Egress) -> None:
+    with pytest.raises(Unauthenticated) as refused:
+        await egress.run(egress.call(["ok"], openai_body(), provider_key=BAD_KEY))
+    assert "x-provider-key" in refused.value.message
     assert BAD_KEY not in refused.value.message
 
 
@@ -201,13 +211,17 @@ async def test_a_slow_first_byte_is_deadline_exceeded(egress: Egress) -> None:
     assert time.monotonic() - started < 2.5
 
 
-async def test_a_reset_mid_stream_fails_after_the_head(egress: Egress) -> None:
-    tags: list[int] = []
+async def test_a_reset_mid_stream_fails_after_the_head_and_a_trailer_naming_it(
+    egress: Egress,
+) -> None:
+    frames: list[bytes] = []
     with pytest.raises(UpstreamFailed):
         async for frame in egress.frames(egress.call(["reset"], openai_body(stream=True))):
-            tags.append(frame[0])
-    assert tags and tags[0] == ord("H")
-    assert ord("T") not in tags
+            frames.append(frame)
+    assert frames and frames[0][0] == ord("H")
+    assert frames[-1][0] == ord("T")  # what was streamed is still metered
+    trailer = egress_pb2.EgressTrailer.FromString(frames[-1][1:])
+    assert trailer.error_code == "upstream_failed"
 
 
 async def test_a_reset_before_the_head_is_retried_like_a_server_error(egress: Egress) -> None:

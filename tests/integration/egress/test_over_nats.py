@@ -9,10 +9,10 @@ from contextlib import aclosing
 import pytest
 
 from hicap.bus import Bus, StreamClient, StreamServer
-from hicap.errors import Unauthenticated
+from hicap.errors import Unauthenticated, UpstreamFailed
 from hicap.events.egress import HEAD, egress_subject, parse_frame
 from tests.asserts import assert_eventually
-from tests.integration.egress.harness import Egress, collect, openai_body
+from tests.integration.egress.harness import BAD_KEY, Egress, collect, openai_body
 
 
 @pytest.fixture
@@ -42,8 +42,11 @@ async def test_an_upstream_refusal_crosses_nats_as_its_error(
     client: StreamClient, egress: Egress
 ) -> None:
     subject = egress_subject(egress.profile.kind)
-    call = egress.call(["badkey"], openai_body())
+    call = egress.call(["ok"], openai_body(), provider_key=BAD_KEY)  # BYOK, refused
     with pytest.raises(Unauthenticated):
+        await collect(client.stream(subject, call.SerializeToString()))
+    call = egress.call(["badkey"], openai_body())  # Hicap's own credential, refused
+    with pytest.raises(UpstreamFailed):
         await collect(client.stream(subject, call.SerializeToString()))
 
 

@@ -114,6 +114,7 @@ class FakeEgress:
     async def m_fail_mid(self) -> AsyncIterator[bytes]:
         yield head("text/event-stream")
         yield body_frame(EVENTS[0])
+        yield trailer_frame(egress_pb2.EgressTrailer(output_tokens=4, error_code="unavailable"))
         raise Unavailable("the provider is overloaded")
 
     async def m_hang(self) -> AsyncIterator[bytes]:

@@ -170,7 +170,7 @@ async def test_a_rate_limit_is_429_with_retry_after_in_both_surfaces(
 
 
 async def test_an_error_mid_stream_ends_it_with_the_surfaces_error_event(
-    client: httpx.AsyncClient,
+    platform: Platform, client: httpx.AsyncClient
 ) -> None:
     response = await client.post(CHAT, content=body("m-fail-mid", stream=True))
     assert response.status_code == 200
@@ -178,6 +178,9 @@ async def test_an_error_mid_stream_ends_it_with_the_surfaces_error_event(
     assert first + b"\n\n" == EVENTS[0]
     assert error.startswith(b"data: ") and error.endswith(b"\n\n")
     assert orjson.loads(error[6:])["error"]["message"] == "the provider is overloaded"
+    record = platform.completed[-1]  # what was streamed before the failure is recorded
+    assert record.trailer is not None
+    assert (record.trailer.output_tokens, record.trailer.error_code) == (4, "unavailable")
     response = await client.post(MESSAGES, content=body("m-fail-mid", stream=True))
     tail = response.content.split(b"\n\n")[1]
     event, data = tail.split(b"\n")

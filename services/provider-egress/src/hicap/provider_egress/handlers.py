@@ -5,14 +5,16 @@ resolve the targets to routes, `send()` upstream, then answer in the caller's fo
 whole JSON answer in one `A` frame, or the provider's SSE translated event by event (each chunk's events go
 out as one body frame as soon as the chunk arrives), then the trailer with usage and
 finish reason. A failure before the head is raised (the StreamServer sends its code); a
-failure after it is raised too and ingress ends the stream with an error event. When the
+failure after it sends the trailer (what was streamed, with the error's code, so it is
+still metered) and is then raised, and ingress ends the stream with an error event. When the
 caller goes away the StreamServer cancels this task, and the upstream response is closed.
 Never logs a body, a prompt or a key. Imports the wire interfaces, upstream, targets, sse.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
+import logging
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
 
@@ -20,7 +22,13 @@ import aiohttp
 from google.protobuf.message import DecodeError
 
 from hicap.bus import StreamRequest
-from hicap.errors import HicapError, InvalidRequest, UpstreamFailed
+from hicap.errors import (
+    HicapError,
+    InvalidRequest,
+    PermissionDenied,
+    Unauthenticated,
+    UpstreamFailed,
+)
 from hicap.events.egress import answer_frame, body_frame, head_frame, trailer_frame
 from hicap.events.v1 import egress_pb2
 from hicap.provider_egress.credentials import Credentials
@@ -45,6 +53,8 @@ from hicap.provider_egress.wire.base import (
 )
 
 __all__ = ["EgressHandler", "Wire"]
+
+log = logging.getLogger(__name__)
 
 JSON, SSE = "application/json", "text/event-stream"
 COUNT_TOKENS = egress_pb2.Surface.SURFACE_ANTHROPIC_COUNT_TOKENS
@@ -146,20 +156,28 @@ class EgressHandler:
     ) -> AsyncGenerator[bytes, None]:
         opened = await self._send(call, routes, chat)
         relay = _Relay(opened.route.adapter.stream_decoder(), surface.stream_encoder(chat))
-        async with aclosing(stream_chunks(opened, self.config.idle_timeout_s)) as chunks:
-            head_sent = False
-            async for chunk in chunks:
-                out = relay.translate(relay.parser.feed(chunk))
-                if not head_sent:  # after the first chunk: it usually names the model
-                    yield head_frame(_head(opened, SSE, relay.model or opened.route.upstream_model))
-                    head_sent = True
-                if out:
-                    yield body_frame(out)
-            if not head_sent:
-                raise UpstreamFailed(f"deployment {opened.route.deployment} sent an empty stream")
-        out = relay.translate(relay.parser.close())
-        if not relay.decoder.finished:
-            raise UpstreamFailed(f"deployment {opened.route.deployment} ended the stream early")
+        head_sent = False
+        try:
+            async with aclosing(stream_chunks(opened, self.config.idle_timeout_s)) as chunks:
+                async for chunk in chunks:
+                    out = relay.translate(relay.parser.feed(chunk))
+                    if not head_sent:  # after the first chunk: it usually names the model
+                        model = relay.model or opened.route.upstream_model
+                        yield head_frame(_head(opened, SSE, model))
+                        head_sent = True
+                    if out:
+                        yield body_frame(out)
+                if not head_sent:
+                    raise UpstreamFailed(
+                        f"deployment {opened.route.deployment} sent an empty stream"
+                    )
+            out = relay.translate(relay.parser.close())
+            if not relay.decoder.finished:
+                raise UpstreamFailed(f"deployment {opened.route.deployment} ended the stream early")
+        except HicapError as err:
+            if head_sent:  # what was streamed is still metered: the trailer, then the error
+                yield trailer_frame(_trailer(relay.usage, relay.finish_reason, err.code))
+            raise
         out += relay.encoder.close()
         if out:
             yield body_frame(out)
@@ -174,12 +192,15 @@ class EgressHandler:
     ) -> AsyncGenerator[bytes, None]:
         counting = [r for r in routes if r.adapter.build_count_tokens(chat, r.upstream_model)]
         if counting:
-            opened = await send(
-                self.session,
-                counting,
-                lambda r: _must(r.adapter.build_count_tokens(chat, r.upstream_model)),
-                self.config,
-                deadline_s=call.deadline_s or None,
+            opened = await _refusals_named(
+                call,
+                send(
+                    self.session,
+                    counting,
+                    lambda r: _must(r.adapter.build_count_tokens(chat, r.upstream_model)),
+                    self.config,
+                    deadline_s=call.deadline_s or None,
+                ),
             )
             tokens = opened.route.adapter.parse_count_tokens(opened.body)
             head = _head(opened, JSON, opened.route.upstream_model)
@@ -199,12 +220,15 @@ class EgressHandler:
     async def _send(
         self, call: egress_pb2.EgressCall, routes: Sequence[Route], chat: ChatRequest
     ) -> Opened:
-        return await send(
-            self.session,
-            routes,
-            lambda r: r.adapter.build_request(chat, r.upstream_model),
-            self.config,
-            deadline_s=call.deadline_s or None,
+        return await _refusals_named(
+            call,
+            send(
+                self.session,
+                routes,
+                lambda r: r.adapter.build_request(chat, r.upstream_model),
+                self.config,
+                deadline_s=call.deadline_s or None,
+            ),
         )
 
 
@@ -239,6 +263,28 @@ class _Relay:
                 self.usage = Usage(input_tokens=event.input_tokens)
 
 
+async def _refusals_named(call: egress_pb2.EgressCall, sending: Awaitable[Opened]) -> Opened:
+    """A provider refusing the key means different things to the caller: with BYOK their
+    own key in `x-provider-key` is wrong (401/403, theirs to fix); with Hicap's own
+    credential the operator must act, and the caller gets a 502, never a 401 that its
+    SDK would read as "your Hicap key is wrong"."""
+    try:
+        return await sending
+    except (Unauthenticated, PermissionDenied) as err:
+        if call.provider_key:
+            raise type(err)(
+                f"the provider refused the key in x-provider-key: {err.message}"
+            ) from None
+        log.error(
+            "a provider refused Hicap's own credential; fix the deployment's key",
+            extra={"request_id": call.request_id, "targets": [t.deployment for t in call.targets]},
+        )
+        raise UpstreamFailed(
+            "the provider refused this deployment's credential; the operator has been told",
+            retryable=False,
+        ) from None
+
+
 def _decode(data: bytes) -> egress_pb2.EgressCall:
     try:
         return egress_pb2.EgressCall.FromString(data)
@@ -262,8 +308,9 @@ def _head(opened: Opened, content_type: str, model: str) -> egress_pb2.EgressHea
     )
 
 
-def _trailer(usage: Usage, finish_reason: str) -> egress_pb2.EgressTrailer:
+def _trailer(usage: Usage, finish_reason: str, error_code: str = "") -> egress_pb2.EgressTrailer:
     return egress_pb2.EgressTrailer(
+        error_code=error_code,
         input_tokens=usage.input_tokens,
         cached_input_tokens=usage.cached_input_tokens,
         cache_write_tokens=usage.cache_write_tokens,
