@@ -13,6 +13,7 @@ Loopback only; everything stops by itself.
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import tempfile
 import time
@@ -157,14 +158,31 @@ def added(h: Result, d: Result) -> str:
     )
 
 
-async def load(hicap: Target, sim: Target, *, profile: RunningPlatform | None) -> None:
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_per_request(pids: dict[str, int], before: dict[str, float], n: int) -> str:
+    spent = {name: (cpu_s(pid) - before[name]) / n * 1e6 for name, pid in pids.items()}
+    busy = {name: us for name, us in spent.items() if us >= 1}
+    parts = [f"{name} {us:.0f}" for name, us in sorted(busy.items(), key=lambda kv: -kv[1])]
+    return f"  {'CPU per request (us)':<34} " + ", ".join(parts)
+
+
+async def load(
+    hicap: Target, sim: Target, pids: dict[str, int], *, profile: RunningPlatform | None
+) -> None:
     connector = aiohttp.TCPConnector(limit=0, force_close=False)
     async with aiohttp.ClientSession(connector=connector) as session:
         for t in (hicap, sim):
             await drive(lambda t=t: one(session, t), 16, WARMUP)  # type: ignore[misc]
         for concurrency, requests in RUNS:
             print(f"non-streaming, concurrency {concurrency}:", flush=True)
+            before = {name: cpu_s(pid) for name, pid in pids.items()}
             h = await drive(lambda: one(session, hicap), concurrency, requests)
+            print(cpu_per_request(pids, before, h.n))
             d = await drive(lambda: one(session, sim), concurrency, requests)
             print(line("via hicap", h), line("direct to provider-sim", d), added(h, d), sep="\n")
         print("streaming, time to first token, concurrency 1:", flush=True)
@@ -193,7 +211,9 @@ def main(argv: list[str] | None = None) -> None:
         try:
             hicap, sim = targets(platform)
             before = memory(platform)
-            uvloop.run(load(hicap, sim, profile=platform if "--profile" in argv else None))
+            pids = {**platform.component_pids, "load generator": os.getpid()}
+            profile = platform if "--profile" in argv else None
+            uvloop.run(load(hicap, sim, pids, profile=profile))
             after = memory(platform)
         finally:
             platform.stop()
