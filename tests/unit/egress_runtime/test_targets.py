@@ -44,6 +44,11 @@ def test_the_real_base_url_is_used_without_an_override() -> None:
     assert base_url(OPENAI, None) == "https://api.openai.com/v1"
 
 
+def test_the_override_leaves_an_operators_own_endpoint_alone() -> None:
+    vllm = Dep("gpu", "openai-compatible", "http://gpu-box:8000/v1", "llama", "model:gpu")
+    assert base_url(vllm, "http://127.0.0.1:9") == "http://gpu-box:8000/v1"
+
+
 def test_the_override_keeps_the_path_of_the_real_base_url() -> None:
     assert base_url(OPENAI, "http://127.0.0.1:9/") == "http://127.0.0.1:9/d/oa/v1"
     assert base_url(ANTHROPIC, "http://127.0.0.1:9") == "http://127.0.0.1:9/d/an"

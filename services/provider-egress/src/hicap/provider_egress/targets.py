@@ -1,9 +1,12 @@
 """From an `EgressTarget` to a concrete `Route`: the deployment's base URL (or provider-sim's
 per-deployment URL in dev), its adapter, the upstream model name and the key to send.
 
-With `upstream_override_url` set, a deployment `d` whose real base URL is
-`https://api.openai.com/v1` is reached at `<override>/d/d/v1`: the sim's per-deployment
-routes plus the path part of the real URL. The catalogue is read through a small Protocol,
+With `upstream_override_url` set (dev: no real provider key, so provider-sim stands in),
+a deployment `d` that Hicap reaches with its own provider credential (`openai`,
+`anthropic`, `gemini`) and whose real base URL is `https://api.openai.com/v1` is reached at
+`<override>/d/d/v1`: the sim's per-deployment routes plus the path part of the real URL.
+A model an operator added (`hicap models add`, its own credential or none) keeps its own
+base URL, override or not. The catalogue is read through a small Protocol,
 so this module does not depend on the catalogue's storage. Imports the wire interfaces,
 hicap.errors and the generated egress messages; no I/O.
 """
@@ -51,8 +54,12 @@ class Route:
     api_key: str = field(repr=False)  # never printed, never logged
 
 
+SIMULATED_CREDENTIALS = frozenset({"openai", "anthropic", "gemini"})
+"""The credentials of Hicap's own provider accounts: what provider-sim stands in for."""
+
+
 def base_url(deployment: DeploymentInfo, override_url: str | None) -> str:
-    if not override_url:
+    if not override_url or deployment.credential_ref not in SIMULATED_CREDENTIALS:
         return deployment.base_url.rstrip("/")
     path = urlsplit(deployment.base_url).path.rstrip("/")
     return f"{override_url.rstrip('/')}/d/{deployment.name}{path}"
