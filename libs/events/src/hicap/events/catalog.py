@@ -58,6 +58,7 @@ CATALOG: tuple[EventSpec, ...] = (
     EventSpec(catalog_pb2.ModelPublished, "hicap.capacity.model_published.v1", Stream.CAPACITY),
     EventSpec(catalog_pb2.ModelWithdrawn, "hicap.capacity.model_withdrawn.v1", Stream.CAPACITY),
     EventSpec(usage_pb2.UsageRecorded, "hicap.usage.recorded.v1", Stream.USAGE),
+    EventSpec(usage_pb2.UsageDeleted, "hicap.usage.deleted.v1", Stream.USAGE),
     EventSpec(health_pb2.ServiceHealth, HEALTH_REPORT_SUBJECT, None),
 )
 

@@ -63,7 +63,7 @@ class EgressHead(_message.Message):
     def __init__(self, status: _Optional[int] = ..., content_type: _Optional[str] = ..., deployment: _Optional[str] = ..., model_served: _Optional[str] = ..., attempts: _Optional[int] = ...) -> None: ...
 
 class EgressTrailer(_message.Message):
-    __slots__ = ("input_tokens", "cached_input_tokens", "cache_write_tokens", "output_tokens", "reasoning_tokens", "finish_reason", "error_code")
+    __slots__ = ("input_tokens", "cached_input_tokens", "cache_write_tokens", "output_tokens", "reasoning_tokens", "finish_reason", "error_code", "end_user_hash", "route_fingerprint")
     INPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
     CACHED_INPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
     CACHE_WRITE_TOKENS_FIELD_NUMBER: _ClassVar[int]
@@ -71,6 +71,8 @@ class EgressTrailer(_message.Message):
     REASONING_TOKENS_FIELD_NUMBER: _ClassVar[int]
     FINISH_REASON_FIELD_NUMBER: _ClassVar[int]
     ERROR_CODE_FIELD_NUMBER: _ClassVar[int]
+    END_USER_HASH_FIELD_NUMBER: _ClassVar[int]
+    ROUTE_FINGERPRINT_FIELD_NUMBER: _ClassVar[int]
     input_tokens: int
     cached_input_tokens: int
     cache_write_tokens: int
@@ -78,7 +80,9 @@ class EgressTrailer(_message.Message):
     reasoning_tokens: int
     finish_reason: str
     error_code: str
-    def __init__(self, input_tokens: _Optional[int] = ..., cached_input_tokens: _Optional[int] = ..., cache_write_tokens: _Optional[int] = ..., output_tokens: _Optional[int] = ..., reasoning_tokens: _Optional[int] = ..., finish_reason: _Optional[str] = ..., error_code: _Optional[str] = ...) -> None: ...
+    end_user_hash: str
+    route_fingerprint: str
+    def __init__(self, input_tokens: _Optional[int] = ..., cached_input_tokens: _Optional[int] = ..., cache_write_tokens: _Optional[int] = ..., output_tokens: _Optional[int] = ..., reasoning_tokens: _Optional[int] = ..., finish_reason: _Optional[str] = ..., error_code: _Optional[str] = ..., end_user_hash: _Optional[str] = ..., route_fingerprint: _Optional[str] = ...) -> None: ...
 
 class EgressAnswer(_message.Message):
     __slots__ = ("head", "body", "trailer")

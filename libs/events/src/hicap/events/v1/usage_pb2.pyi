@@ -87,3 +87,13 @@ class UsageRecorded(_message.Message):
     error_code: str
     api_surface: str
     def __init__(self, request_id: _Optional[str] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., org_id: _Optional[str] = ..., team_id: _Optional[str] = ..., app_id: _Optional[str] = ..., key_id: _Optional[str] = ..., end_user_hash: _Optional[str] = ..., route: _Optional[str] = ..., model_requested: _Optional[str] = ..., model_served: _Optional[str] = ..., provider: _Optional[str] = ..., deployment: _Optional[str] = ..., lane: _Optional[_Union[Lane, str]] = ..., input_tokens: _Optional[int] = ..., cached_input_tokens: _Optional[int] = ..., cache_write_tokens: _Optional[int] = ..., output_tokens: _Optional[int] = ..., reasoning_tokens: _Optional[int] = ..., input_cost_micros: _Optional[int] = ..., cached_input_cost_micros: _Optional[int] = ..., cache_write_cost_micros: _Optional[int] = ..., output_cost_micros: _Optional[int] = ..., total_cost_micros: _Optional[int] = ..., list_value_micros: _Optional[int] = ..., latency_ms: _Optional[int] = ..., ttft_ms: _Optional[int] = ..., http_status: _Optional[int] = ..., finish_reason: _Optional[str] = ..., streamed: _Optional[bool] = ..., error_code: _Optional[str] = ..., api_surface: _Optional[str] = ...) -> None: ...
+
+class UsageDeleted(_message.Message):
+    __slots__ = ("org_id", "key_id", "before")
+    ORG_ID_FIELD_NUMBER: _ClassVar[int]
+    KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    BEFORE_FIELD_NUMBER: _ClassVar[int]
+    org_id: str
+    key_id: str
+    before: _timestamp_pb2.Timestamp
+    def __init__(self, org_id: _Optional[str] = ..., key_id: _Optional[str] = ..., before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
