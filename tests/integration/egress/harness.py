@@ -174,7 +174,13 @@ class Egress:
     ) -> None:
         self.profile = profile
         self.handler = EgressHandler(
-            session, catalog, credentials(), CONFIG, wire, override_url=sim_url
+            session,
+            catalog,
+            credentials(),
+            CONFIG,
+            wire,
+            override_url=sim_url,
+            simulated=None,  # every stand-in deployment lives on provider-sim
         )
 
     def dep(self, role: str) -> str:

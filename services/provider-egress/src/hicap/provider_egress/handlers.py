@@ -41,7 +41,12 @@ from hicap.provider_egress.ir import (
     UsageReported,
 )
 from hicap.provider_egress.sse import SseEvent, SseParser
-from hicap.provider_egress.targets import DeploymentSource, Route, resolve
+from hicap.provider_egress.targets import (
+    SIMULATED_CREDENTIALS,
+    DeploymentSource,
+    Route,
+    resolve,
+)
 from hicap.provider_egress.upstream import Opened, SendConfig, send, stream_chunks
 from hicap.provider_egress.wire.base import (
     Adapter,
@@ -81,9 +86,11 @@ class EgressHandler:
         wire: Wire,
         *,
         override_url: str | None = None,
+        simulated: frozenset[str] | None = SIMULATED_CREDENTIALS,
     ) -> None:
         self.session, self.catalog, self.credentials = session, catalog, credentials
         self.config, self.wire, self.override_url = config, wire, override_url
+        self.simulated = simulated
         self.in_flight = 0
 
     async def __call__(self, req: StreamRequest) -> AsyncIterator[bytes]:
@@ -122,6 +129,7 @@ class EgressHandler:
                         self.wire.adapter_for,
                         provider_key=call.provider_key,
                         override_url=self.override_url,
+                        simulated=self.simulated,
                     )
                 )
             except HicapError as err:

@@ -58,8 +58,15 @@ SIMULATED_CREDENTIALS = frozenset({"openai", "anthropic", "gemini"})
 """The credentials of Hicap's own provider accounts: what provider-sim stands in for."""
 
 
-def base_url(deployment: DeploymentInfo, override_url: str | None) -> str:
-    if not override_url or deployment.credential_ref not in SIMULATED_CREDENTIALS:
+def base_url(
+    deployment: DeploymentInfo,
+    override_url: str | None,
+    simulated: frozenset[str] | None = SIMULATED_CREDENTIALS,
+) -> str:
+    """The URL to call; `simulated` names the credentials the override stands in for
+    (None: every deployment, as the conformance suite routes them all to provider-sim)."""
+    stands_in = simulated is None or deployment.credential_ref in simulated
+    if not override_url or not stands_in:
         return deployment.base_url.rstrip("/")
     path = urlsplit(deployment.base_url).path.rstrip("/")
     return f"{override_url.rstrip('/')}/d/{deployment.name}{path}"
@@ -73,6 +80,7 @@ def resolve(
     *,
     provider_key: str = "",
     override_url: str | None = None,
+    simulated: frozenset[str] | None = SIMULATED_CREDENTIALS,
 ) -> Route:
     """The route for one target; Unavailable when egress does not know the deployment."""
     deployment = catalog.deployment(target.deployment)
@@ -83,7 +91,7 @@ def resolve(
     return Route(
         deployment=deployment.name,
         adapter=adapter,
-        base_url=base_url(deployment, override_url),
+        base_url=base_url(deployment, override_url, simulated),
         upstream_model=target.upstream_model or deployment.upstream_model,
         api_key=key,
     )
