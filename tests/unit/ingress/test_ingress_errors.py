@@ -6,6 +6,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
+from hicap.bus import BusTimeout, BusUnavailable
 from hicap.errors import (
     ERROR_CLASSES,
     HicapError,
@@ -25,6 +26,7 @@ from hicap.ingress.errors import (
     error_for_status,
     error_headers,
     error_response,
+    spec_for,
     surface_of,
 )
 
@@ -125,3 +127,8 @@ def test_framework_errors_become_ours_by_status() -> None:
     assert isinstance(error_for_status(404, "no route"), NotFound)
     assert isinstance(error_for_status(405, "method"), InvalidRequest)
     assert error_for_status(500, "boom").code == "internal"
+
+
+def test_a_bus_outage_is_503_and_a_bus_timeout_504_not_500() -> None:
+    assert spec_for(BusUnavailable("no NATS")).status == 503
+    assert spec_for(BusTimeout("no reply")).status == 504

@@ -84,7 +84,13 @@ _ANTHROPIC_PATH = "/v1/messages"
 
 
 def spec_for(err: HicapError) -> ErrorSpec:
-    return ERROR_TABLE.get(err.code) or ERROR_TABLE["internal"]
+    """The error's own row, else its nearest ancestor's (a bus timeout is a 504 like any
+    deadline, a bus outage a 503), else internal."""
+    for cls in type(err).__mro__:
+        spec = ERROR_TABLE.get(getattr(cls, "code", ""))
+        if spec is not None:
+            return spec
+    return ERROR_TABLE["internal"]
 
 
 def surface_of(path: str, headers: Mapping[str, str]) -> ApiSurface:
