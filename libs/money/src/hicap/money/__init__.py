@@ -3,7 +3,8 @@
 Prices are micro-dollars per million tokens. A token cost keeps its fraction of a
 micro-dollar until it is summed (`Cost` carries micro-dollars x 1e6 exactly, as an int),
 and rounding happens once, where an amount leaves the ledger: half-even to the
-micro-dollar for a usage row, half-even to the cent for an invoice line. Imports nothing.
+micro-dollar for a usage row, half-even to the cent for an invoice line. One request's
+token cost at a set of list prices is `price_usage` (`hicap.money.pricing`). Imports nothing.
 """
 
 from __future__ import annotations
@@ -66,13 +67,20 @@ def format_usd(micros: int, places: int = 6) -> str:
     return str((Decimal(micros) / MICROS_PER_USD).quantize(quantum, rounding=ROUND_HALF_EVEN))
 
 
+# pricing builds on Cost and round_half_even above, so it is imported after them.
+from hicap.money.pricing import CostBreakdown, TokenCounts, UnitPrices, price_usage  # noqa: E402
+
 __all__ = [
     "MICROS_PER_CENT",
     "MICROS_PER_USD",
     "TOKENS_PER_MILLION",
     "Cost",
+    "CostBreakdown",
+    "TokenCounts",
+    "UnitPrices",
     "format_usd",
     "micros_to_cents",
+    "price_usage",
     "round_half_even",
     "usd_to_micros",
 ]

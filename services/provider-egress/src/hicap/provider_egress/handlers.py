@@ -4,7 +4,8 @@ Decode the call (malformed: InvalidRequest), parse the caller's body with its su
 resolve the targets to routes, `send()` upstream, then answer in the caller's format: the
 whole JSON answer in one `A` frame, or the provider's SSE translated event by event (each chunk's events go
 out as one body frame as soon as the chunk arrives), then the trailer with usage and
-finish reason. A failure before the head is raised (the StreamServer sends its code); a
+finish reason (and the end user's and system prompt's hashes, `fingerprints`, in every
+trailer). A failure before the head is raised (the StreamServer sends its code); a
 failure after it sends the trailer (what was streamed, with the error's code, so it is
 still metered) and is then raised, and ingress ends the stream with an error event. When the
 caller goes away the StreamServer cancels this task, and the upstream response is closed.
@@ -32,6 +33,7 @@ from hicap.errors import (
 from hicap.events.egress import answer_frame, body_frame, head_frame, trailer_frame
 from hicap.events.v1 import egress_pb2
 from hicap.provider_egress.credentials import Credentials
+from hicap.provider_egress.fingerprints import Fingerprints, fingerprints_of
 from hicap.provider_egress.ir import (
     ChatRequest,
     Finished,
@@ -100,12 +102,13 @@ class EgressHandler:
             surface = self.wire.surface_for(call.surface)
             chat = surface.parse_request(call.body)
             routes = self._routes(call)
+            tags = fingerprints_of(call.org_id, chat)
             if call.surface == COUNT_TOKENS:
-                frames = self._count_tokens(call, surface, chat, routes)
+                frames = self._count_tokens(call, surface, chat, routes, tags)
             elif chat.stream:
-                frames = self._stream(call, surface, chat, routes)
+                frames = self._stream(call, surface, chat, routes, tags)
             else:
-                frames = self._complete(call, surface, chat, routes)
+                frames = self._complete(call, surface, chat, routes, tags)
             async with aclosing(frames):
                 async for frame in frames:
                     yield frame
@@ -144,6 +147,7 @@ class EgressHandler:
         surface: SurfaceCodec,
         chat: ChatRequest,
         routes: Sequence[Route],
+        tags: Fingerprints,
     ) -> AsyncGenerator[bytes, None]:
         opened = await self._send(call, routes, chat)
         resp = opened.route.adapter.parse_response(opened.body)
@@ -151,7 +155,7 @@ class EgressHandler:
             egress_pb2.EgressAnswer(
                 head=_head(opened, JSON, resp.model),
                 body=surface.render_response(resp, call.model),
-                trailer=_trailer(resp.usage, resp.finish_reason),
+                trailer=_trailer(resp.usage, resp.finish_reason, tags),
             )
         )
 
@@ -161,6 +165,7 @@ class EgressHandler:
         surface: SurfaceCodec,
         chat: ChatRequest,
         routes: Sequence[Route],
+        tags: Fingerprints,
     ) -> AsyncGenerator[bytes, None]:
         opened = await self._send(call, routes, chat)
         relay = _Relay(opened.route.adapter.stream_decoder(), surface.stream_encoder(chat))
@@ -184,12 +189,12 @@ class EgressHandler:
                 raise UpstreamFailed(f"deployment {opened.route.deployment} ended the stream early")
         except HicapError as err:
             if head_sent:  # what was streamed is still metered: the trailer, then the error
-                yield trailer_frame(_trailer(relay.usage, relay.finish_reason, err.code))
+                yield trailer_frame(_trailer(relay.usage, relay.finish_reason, tags, err.code))
             raise
         out += relay.encoder.close()
         if out:
             yield body_frame(out)
-        yield trailer_frame(_trailer(relay.usage, relay.finish_reason))
+        yield trailer_frame(_trailer(relay.usage, relay.finish_reason, tags))
 
     async def _count_tokens(
         self,
@@ -197,6 +202,7 @@ class EgressHandler:
         surface: SurfaceCodec,
         chat: ChatRequest,
         routes: Sequence[Route],
+        tags: Fingerprints,
     ) -> AsyncGenerator[bytes, None]:
         counting = [r for r in routes if r.adapter.build_count_tokens(chat, r.upstream_model)]
         if counting:
@@ -221,7 +227,7 @@ class EgressHandler:
             egress_pb2.EgressAnswer(
                 head=head,
                 body=surface.render_count_tokens(tokens),
-                trailer=egress_pb2.EgressTrailer(input_tokens=tokens),
+                trailer=_trailer(Usage(input_tokens=tokens), "", tags),
             )
         )
 
@@ -316,8 +322,12 @@ def _head(opened: Opened, content_type: str, model: str) -> egress_pb2.EgressHea
     )
 
 
-def _trailer(usage: Usage, finish_reason: str, error_code: str = "") -> egress_pb2.EgressTrailer:
+def _trailer(
+    usage: Usage, finish_reason: str, tags: Fingerprints, error_code: str = ""
+) -> egress_pb2.EgressTrailer:
     return egress_pb2.EgressTrailer(
+        end_user_hash=tags.end_user_hash,
+        route_fingerprint=tags.route_fingerprint,
         error_code=error_code,
         input_tokens=usage.input_tokens,
         cached_input_tokens=usage.cached_input_tokens,
