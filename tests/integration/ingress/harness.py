@@ -1,6 +1,7 @@
 """What the ingress integration tests run against: the real key projection fed by auth
 (started in-process), a fake provider-egress StreamServer whose answer per model the
-tests control, and the ingress app served by a real uvicorn on a free port."""
+tests control, the usage publisher on the real bus, and the ingress app served by a real
+uvicorn on a free port."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TypeVar
 
 import uvicorn
@@ -16,7 +18,7 @@ from google.protobuf.message import Message
 
 from hicap.auth.app import AuthService, start_auth
 from hicap.bus import Bus, ProjectionRunner, StreamClient, StreamRequest, StreamServer, commands
-from hicap.catalog import Catalog, Deployment, Model
+from hicap.catalog import Catalog, Deployment, Model, Price
 from hicap.errors import InvalidRequest, RateLimited, Unavailable
 from hicap.events import auth_pb2, egress_pb2
 from hicap.events.egress import (
@@ -30,10 +32,12 @@ from hicap.events.v1 import auth_commands_pb2 as cmd
 from hicap.ingress.http import build_app
 from hicap.ingress.keys import KeyIndex, KeyRing, key_projection
 from hicap.ingress.relay import CallRecord, Relay, RelayConfig
+from hicap.ingress.usage import UsagePublisher, metered
 from tests.asserts import assert_eventually
 
 Rep = TypeVar("Rep", bound=Message)
 SECRET = b"ingress-integration-secret"
+PRICE = Price(datetime(2025, 1, 1, tzinfo=UTC), 2_000_000, 500_000, 2_500_000, 8_000_000)
 MAX_BODY_BYTES = 64 * 1024
 JSON_PARTS = (b'{"id":"chatcmpl-1","choices":', b'[{"index":0}]}')
 EVENTS = (b'data: {"n":1}\n\n', b'data: {"n":2}\n\n', b"data: [DONE]\n\n")
@@ -45,7 +49,7 @@ def catalog(provider: str) -> Catalog:
             Deployment(f"{name}-a", provider, "http://a", f"up-{name}", ""),
             Deployment(f"{name}-b", provider, "http://b", f"up-{name}", ""),
         )
-        return Model(name, provider, 1000, deployments, ())
+        return Model(name, provider, 1000, deployments, (PRICE,))
 
     names = [
         "m-json",
@@ -141,6 +145,7 @@ class Platform:
     key_runner: ProjectionRunner[KeyIndex]
     egress: FakeEgress
     completed: list[CallRecord]
+    usage: UsagePublisher
     base_url: str
 
     async def new_org(self) -> cmd.CreateOrgReply:
@@ -186,12 +191,19 @@ async def running_platform(bus: Bus) -> AsyncIterator[Platform]:
     client = await StreamClient(bus).start()
     completed: list[CallRecord] = []
     the_catalog = catalog(provider)
+    usage = await UsagePublisher(bus).start()
+    publish_usage = metered(usage, lambda: the_catalog)
+
+    def on_complete(record: CallRecord) -> None:
+        completed.append(record)
+        publish_usage(record)
+
     relay = Relay(
         keys,
         lambda: the_catalog,
         client,
         RelayConfig(max_body_bytes=MAX_BODY_BYTES, deadline_s=5.0),
-        on_complete=completed.append,
+        on_complete=on_complete,
     )
     http = _Server(
         uvicorn.Config(
@@ -209,10 +221,12 @@ async def running_platform(bus: Bus) -> AsyncIterator[Platform]:
     await assert_eventually(lambda: http.started)
     port = http.servers[0].sockets[0].getsockname()[1]
     try:
-        yield Platform(bus, auth, keys, key_runner, egress, completed, f"http://127.0.0.1:{port}")
+        url = f"http://127.0.0.1:{port}"
+        yield Platform(bus, auth, keys, key_runner, egress, completed, usage, url)
     finally:
         http.should_exit = True
         await task
+        await usage.close()
         await client.stop()
         await server.stop()
         await key_runner.stop()

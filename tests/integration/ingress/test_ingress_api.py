@@ -13,8 +13,9 @@ import orjson
 import pytest
 
 from hicap.bus import Bus
-from hicap.events import egress_pb2
+from hicap.events import Stream, decode, egress_pb2, usage_pb2
 from hicap.events.v1 import auth_commands_pb2 as cmd
+from hicap.events.v1.usage_pb2 import LANE_BYOK, LANE_ON_DEMAND
 from tests.asserts import assert_eventually
 from tests.integration.ingress.harness import (
     EVENTS,
@@ -332,3 +333,80 @@ async def test_models_lists_what_the_key_may_use_in_each_sdks_shape(
     one = (await client.get("/v1/models/m-json", headers=only)).json()
     assert (one["id"], one["object"]) == ("m-json", "model")
     openai_error(await client.get("/v1/models/m-stream", headers=only), 404)
+
+
+# -- usage ----------------------------------------------------------------------------
+
+
+async def usage_of(platform: Platform, org_id: str) -> list[usage_pb2.UsageRecorded]:
+    """Every UsageRecorded of one org on the USAGE stream, once the publisher is idle."""
+    assert await platform.usage.flush(timeout_s=10) == 0
+    out = []
+    info = await platform.bus.js.stream_info(Stream.USAGE.value)
+    for seq in range(info.state.first_seq, info.state.last_seq + 1):
+        event = decode((await platform.bus.js.get_msg(Stream.USAGE.value, seq)).data or b"")
+        if event.org_id == org_id and isinstance(event.payload, usage_pb2.UsageRecorded):
+            out.append(event.payload)
+    return out
+
+
+async def test_a_relayed_call_is_one_usage_event_with_the_trailers_tokens_and_cost(
+    platform: Platform, client: httpx.AsyncClient, org: cmd.CreateOrgReply
+) -> None:
+    response = await client.post(CHAT, content=body("m-answer"))
+    assert response.status_code == 200
+    [usage] = await usage_of(platform, org.org_id)
+    assert usage.request_id == response.headers["x-request-id"]
+    assert (usage.key_id, usage.model_requested, usage.deployment) == (
+        org.owner_key.key_id,
+        "m-answer",
+        "d",
+    )
+    assert (usage.input_tokens, usage.output_tokens, usage.finish_reason) == (7, 2, "length")
+    assert usage.total_cost_micros == 30  # 7 x $2 + 2 x $8 per million tokens
+    assert (usage.lane, usage.http_status, usage.streamed) == (LANE_ON_DEMAND, 200, False)
+    assert usage.api_surface == "openai" and usage.latency_ms >= 0 and usage.ttft_ms == 0
+
+
+async def test_a_stream_is_metered_once_after_its_last_byte_with_its_ttft(
+    platform: Platform, client: httpx.AsyncClient, org: cmd.CreateOrgReply
+) -> None:
+    headers = {"x-hicap-route": "faq-bot", **ANTHROPIC_VERSION}
+    response = await client.post(MESSAGES, content=body("m-stream", stream=True), headers=headers)
+    assert response.status_code == 200
+    [usage] = await usage_of(platform, org.org_id)
+    assert (usage.input_tokens, usage.output_tokens, usage.streamed) == (3, 5, True)
+    assert (usage.route, usage.api_surface, usage.error_code) == ("faq-bot", "anthropic", "")
+    assert 0 <= usage.ttft_ms <= usage.latency_ms
+
+
+async def test_calls_egress_refuses_are_metered_and_calls_ingress_refuses_are_not(
+    platform: Platform, client: httpx.AsyncClient, org: cmd.CreateOrgReply
+) -> None:
+    assert (await client.post(CHAT, content=body("m-rate-limited"))).status_code == 429
+    assert (await client.post(CHAT, content=body("no-such-model"))).status_code == 404
+    assert (await client.post(CHAT, content=b"{")).status_code == 400
+    [usage] = await usage_of(platform, org.org_id)
+    assert (usage.http_status, usage.error_code) == (429, "rate_limited")
+    assert (usage.input_tokens, usage.output_tokens, usage.total_cost_micros) == (0, 0, 0)
+
+
+async def test_byok_usage_costs_nothing_and_shows_its_list_value(
+    platform: Platform, client: httpx.AsyncClient, org: cmd.CreateOrgReply
+) -> None:
+    headers = {"x-provider-key": f"sk-customer-{uuid.uuid4().hex}"}
+    assert (await client.post(CHAT, content=body("m-answer"), headers=headers)).is_success
+    [usage] = await usage_of(platform, org.org_id)
+    assert (usage.lane, usage.total_cost_micros, usage.list_value_micros) == (LANE_BYOK, 0, 30)
+
+
+async def test_a_stream_the_client_left_is_metered_as_closed_by_the_client(
+    platform: Platform, client: httpx.AsyncClient, org: cmd.CreateOrgReply
+) -> None:
+    async with client.stream("POST", CHAT, content=body("m-hang", stream=True)) as response:
+        async for _chunk in response.aiter_raw():
+            break
+    await assert_eventually(platform.egress.cancelled.is_set, timeout=5)
+    await assert_eventually(lambda: platform.usage.published > 0)
+    [usage] = await usage_of(platform, org.org_id)
+    assert (usage.streamed, usage.error_code, usage.http_status) == (True, "client_closed", 200)

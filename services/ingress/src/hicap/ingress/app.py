@@ -1,6 +1,9 @@
 """Composition root of ingress: settings, the key projection (AUTH) and the catalogue
-projection (CAPACITY) handed to the runtime, one hot-path StreamClient started once, and
-the FastAPI app served on uvicorn (uvloop, httptools) with `serve_http`. The only place
+projection (CAPACITY) handed to the runtime, one hot-path StreamClient started once, the
+usage publisher every finished call is recorded into, and the FastAPI app served on
+uvicorn (uvloop, httptools) with `serve_http`. Stop order (reverse of registration): the
+HTTP server first (in-flight calls finish and record their usage), then the publisher
+flushes, then the egress client and the projections; the bus closes last. The only place
 that makes clients. Imports libs and ingress modules only, never another service.
 """
 
@@ -13,8 +16,11 @@ from hicap.ingress.admin import build_admin_router
 from hicap.ingress.http import build_app
 from hicap.ingress.keys import key_projection
 from hicap.ingress.relay import Relay, RelayConfig
+from hicap.ingress.usage import UsagePublisher, metered
 from hicap.runtime import Runtime, run_service, serve_http
 from hicap.settings import IngressSettings
+
+USAGE_FLUSH_S = 5.0  # within the runtime's grace per part (STOP_GRACE_S)
 
 
 async def setup(rt: Runtime[IngressSettings]) -> None:
@@ -31,7 +37,15 @@ async def setup(rt: Runtime[IngressSettings]) -> None:
     def catalog() -> Catalog:
         return catalog_runner.state
 
-    relay = Relay(keys, catalog, egress, RelayConfig(max_body_bytes=s.max_body_bytes))
+    usage = await UsagePublisher(rt.bus).start()
+    rt.on_stop(lambda: usage.close(USAGE_FLUSH_S))  # registered before HTTP: stops after it
+    relay = Relay(
+        keys,
+        catalog,
+        egress,
+        RelayConfig(max_body_bytes=s.max_body_bytes),
+        on_complete=metered(usage, catalog),
+    )
     app = build_app(relay, admin_router=build_admin_router(keys, rt.bus))
     await serve_http(rt, app, host=s.ingress_host, port=s.ingress_port)
 

@@ -4,13 +4,18 @@ frames it answers with (`H` head, `B` body bytes written as they are, `T` traile
 for metering). A HicapError before the head is raised (the app renders it in the
 caller's format); after the head of a stream it becomes the surface's SSE error event,
 which ends the stream. The client going away closes the egress stream, which cancels
-the upstream call. Never logs a body, a prompt or a key (the BYOK provider key lives only
+the upstream call. Every call sent to egress ends in exactly one `CallRecord` handed to
+`on_complete` (after the last byte of a stream, right before a whole answer is
+returned, or when egress refused the call), with its timing: start (wall clock), total
+latency and, for streams, the time to the first body byte relayed; `on_complete` must
+neither await nor raise. Calls refused before egress (key, body, model) make no record. Never logs a body, a prompt or a key (the BYOK provider key lives only
 in this request's memory and on the EgressCall). Imports libs only, never a service.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -23,20 +28,33 @@ from starlette.types import Receive, Scope, Send
 
 from hicap.catalog import Catalog, Model
 from hicap.errors import HicapError, Internal, PermissionDenied
-from hicap.events import egress_pb2
+from hicap.events import Clock, egress_pb2, utc_now
 from hicap.events.egress import ANSWER, BODY, HEAD, TRAILER, Frame, egress_subject, parse_frame
 from hicap.ingress.body import parse_head, read_body
 from hicap.ingress.edge import RequestContext, context_of
-from hicap.ingress.errors import ApiSurface, ModelNotFound, error_event
+from hicap.ingress.errors import ApiSurface, ModelNotFound, error_event, spec_for
 from hicap.ingress.keys import KeyRecord, KeyRing
 from hicap.ingress.request_auth import presented_key
 
-__all__ = ["CallRecord", "Egress", "Relay", "RelayConfig", "RelayedStream", "listed_since"]
+__all__ = [
+    "CLIENT_CLOSED",
+    "CallRecord",
+    "CallTiming",
+    "Egress",
+    "OnComplete",
+    "Relay",
+    "RelayConfig",
+    "RelayedStream",
+    "listed_since",
+]
 
 log = logging.getLogger(__name__)
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
+_NO_HEAD = egress_pb2.EgressHead()  # never mutated: `_failed` copies it
+CLIENT_CLOSED = "client_closed"
+"""The error code of a stream the caller left before its end (no trailer came)."""
 
 
 class Egress(Protocol):
@@ -61,8 +79,17 @@ class RelayConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class CallTiming:
+    started_at: datetime = _EPOCH  # wall clock at the top of `Relay.handle`
+    latency_ms: int = 0  # until the response was complete (a stream's last byte)
+    ttft_ms: int = 0  # streams: until the first body byte was relayed; 0 otherwise
+
+
+@dataclass(frozen=True, slots=True)
 class CallRecord:
-    """One finished call, for metering. `trailer` is None when the stream ended early."""
+    """One finished call, for metering. `trailer` is None when the stream ended early or
+    egress refused the call (then `head` has only the status answered, and `error_code`
+    says why; the trailer's own error code, when there is one, wins)."""
 
     request_id: str
     key: KeyRecord
@@ -71,6 +98,10 @@ class CallRecord:
     surface: int
     head: egress_pb2.EgressHead
     trailer: egress_pb2.EgressTrailer | None
+    streamed: bool = False
+    route_header: str = ""  # `x-hicap-route` as received (sanitised when it is published)
+    error_code: str = ""
+    timing: CallTiming = CallTiming()
 
 
 OnComplete = Callable[[CallRecord], None]
@@ -88,9 +119,12 @@ class Relay:
         egress: Egress,
         config: RelayConfig,
         on_complete: OnComplete = _ignore,
+        *,
+        clock: Clock = utc_now,
+        timer: Callable[[], float] = time.perf_counter,
     ) -> None:
         self.keys, self.catalog, self.egress, self.config = keys, catalog, egress, config
-        self.on_complete = on_complete
+        self.on_complete, self.clock, self.timer = on_complete, clock, timer
 
     def authenticate(self, request: Request) -> KeyRecord:
         return self.keys.authenticate(presented_key(request.headers, request.scope["query_string"]))
@@ -116,6 +150,7 @@ class Relay:
 
     async def handle(self, request: Request, surface: int, errors: ApiSurface) -> Response:
         """One API call, from the raw request to the relayed answer."""
+        meter = _Meter(self.on_complete, self.clock(), self.timer)
         key = self.authenticate(request)
         body = await read_body(request, self.config.max_body_bytes)
         head = parse_head(body)
@@ -129,48 +164,46 @@ class Relay:
             first_timeout_s=self.config.deadline_s + 5.0,  # egress's own deadline answers first
             idle_timeout_s=self.config.idle_timeout_s,
         )
-        first = await _first(frames)
+        record = _record(context, key, model.name, surface, head.stream, request)
+        try:
+            first = await _first(frames)
+        except HicapError as err:  # egress (or the provider) refused: metered, zero tokens
+            meter.finish(_failed(record, err))
+            raise
         if first.tag == ANSWER:  # a whole non-streamed answer in one frame
-            return await self._answer(frames, first, context, key, model.name, surface)
+            return await self._answer(frames, first, record, meter)
         egress_head = _head_of(first)
-        record = CallRecord(
-            context.request_id, key, model.name, context.lane, surface, egress_head, None
-        )
+        record = replace(record, head=egress_head)
         _log_answer(record)
         if head.stream:
             return RelayedStream(
-                self._relay(frames, record, errors),
+                self._relay(frames, record, errors, meter),
                 status_code=egress_head.status or 200,
                 media_type=egress_head.content_type or "text/event-stream",
                 headers=_SSE_HEADERS,
+                on_close=lambda: meter.finish(replace(record, error_code=CLIENT_CLOSED)),
             )
-        return await self._collect(frames, record)
+        return await self._collect(frames, record, meter)
 
     async def _answer(
-        self,
-        frames: AsyncIterator[bytes],
-        first: Frame,
-        context: RequestContext,
-        key: KeyRecord,
-        model: str,
-        surface: int,
+        self, frames: AsyncIterator[bytes], first: Frame, record: CallRecord, meter: _Meter
     ) -> Response:
         answer = egress_pb2.EgressAnswer()
         answer.ParseFromString(first.data)
         async for _end in frames:  # the end frame is already on its way: read it, no cancel
             pass
-        record = CallRecord(
-            context.request_id, key, model, context.lane, surface, answer.head, answer.trailer
-        )
+        record = replace(record, head=answer.head, trailer=answer.trailer)
         _log_answer(record)
-        self.on_complete(record)
+        meter.finish(record)
         return Response(
             answer.body,
             status_code=answer.head.status or 200,
             media_type=answer.head.content_type or "application/json",
         )
 
-    async def _collect(self, frames: AsyncIterator[bytes], record: CallRecord) -> Response:
+    async def _collect(
+        self, frames: AsyncIterator[bytes], record: CallRecord, meter: _Meter
+    ) -> Response:
         parts: list[bytes] = []
         trailer = None
         try:
@@ -180,9 +213,12 @@ class Relay:
                     parts.append(frame.data)
                 elif frame.tag == TRAILER:
                     trailer = _trailer(frame.data)
+        except HicapError as err:  # answered as an error response: metered as one
+            record = _failed(record, err)
+            raise
         finally:
             await _close(frames)
-            self._complete(record, trailer)
+            meter.finish(replace(record, trailer=trailer))
         return Response(
             parts[0] if len(parts) == 1 else b"".join(parts),
             status_code=record.head.status or 200,
@@ -190,28 +226,53 @@ class Relay:
         )
 
     async def _relay(
-        self, frames: AsyncIterator[bytes], record: CallRecord, errors: ApiSurface
+        self, frames: AsyncIterator[bytes], record: CallRecord, errors: ApiSurface, meter: _Meter
     ) -> AsyncGenerator[bytes, None]:
-        trailer = None
+        trailer, error_code = None, CLIENT_CLOSED  # until the frames end or an error does
         try:
             async for raw in frames:
                 frame = _parse(raw)
                 if frame.tag == BODY:
+                    meter.first_byte()
                     yield frame.data
                 elif frame.tag == TRAILER:
                     trailer = _trailer(frame.data)
+            error_code = ""
         except HicapError as err:
             log.info(
                 "stream ended by an error",
                 extra={"request_id": record.request_id, "code": err.code},
             )
+            error_code = err.code
             yield error_event(errors, err)
         finally:
             await _close(frames)
-            self._complete(record, trailer)
+            meter.finish(replace(record, trailer=trailer, error_code=error_code))
 
-    def _complete(self, record: CallRecord, trailer: egress_pb2.EgressTrailer | None) -> None:
-        self.on_complete(replace(record, trailer=trailer))
+
+class _Meter:
+    """One call's stopwatch, and the door to `on_complete` that opens exactly once."""
+
+    __slots__ = ("done", "first_byte_s", "on_complete", "started_at", "started_s", "timer")
+
+    def __init__(self, on_complete: OnComplete, now: datetime, timer: Callable[[], float]):
+        self.on_complete, self.started_at, self.timer = on_complete, now, timer
+        self.started_s = timer()
+        self.first_byte_s: float | None = None
+        self.done = False
+
+    def first_byte(self) -> None:
+        if self.first_byte_s is None:
+            self.first_byte_s = self.timer()
+
+    def finish(self, record: CallRecord) -> None:
+        if self.done:
+            return
+        self.done = True
+        first = self.first_byte_s
+        ttft_ms = 0 if first is None else _ms(first - self.started_s)
+        latency_ms = _ms(self.timer() - self.started_s)
+        self.on_complete(replace(record, timing=CallTiming(self.started_at, latency_ms, ttft_ms)))
 
 
 class RelayedStream(StreamingResponse):
@@ -226,9 +287,11 @@ class RelayedStream(StreamingResponse):
         status_code: int,
         media_type: str,
         headers: dict[str, str],
+        on_close: Callable[[], None] | None = None,
     ) -> None:
         super().__init__(content, status_code=status_code, media_type=media_type, headers=headers)
         self._generator = content
+        self._on_close = on_close
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
@@ -236,6 +299,8 @@ class RelayedStream(StreamingResponse):
         finally:
             with anyio.CancelScope(shield=True):
                 await self._generator.aclose()
+            if self._on_close is not None:  # e.g. metering a stream that never started
+                self._on_close()
 
 
 def _egress_call(
@@ -255,6 +320,40 @@ def _egress_call(
         ],
         provider_key=request.headers.get("x-provider-key", "").strip(),  # BYOK; never logged
     )
+
+
+def _record(
+    context: RequestContext,
+    key: KeyRecord,
+    model: str,
+    surface: int,
+    stream: bool,
+    request: Request,
+) -> CallRecord:
+    """The call as sent, before egress answers (its head and trailer come later)."""
+    return CallRecord(
+        context.request_id,
+        key,
+        model,
+        context.lane,
+        surface,
+        _NO_HEAD,
+        None,
+        streamed=stream,
+        route_header=request.headers.get("x-hicap-route", ""),
+    )
+
+
+def _failed(record: CallRecord, err: HicapError) -> CallRecord:
+    """The call as answered with `err` instead of the provider's answer."""
+    head = egress_pb2.EgressHead()
+    head.CopyFrom(record.head)
+    head.status = spec_for(err).status
+    return replace(record, head=head, error_code=err.code)
+
+
+def _ms(seconds: float) -> int:
+    return max(round(seconds * 1000), 0)
 
 
 def _log_answer(record: CallRecord) -> None:
