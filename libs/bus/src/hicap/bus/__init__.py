@@ -1,10 +1,10 @@
 """hicap.bus: the only door to NATS and JetStream.
 
 Connect (with reconnect and a clear error), declare the streams, publish events with
-`Nats-Msg-Id`, run projections (replay then follow, with a caught-up signal), command
-request/reply with typed errors, the hot path's request/stream-reply over core NATS, and
-service health. No service imports nats-py directly. Imports hicap.events, hicap.errors
-and hicap.telemetry; never a service.
+`Nats-Msg-Id`, run projections (replay then follow, with a caught-up signal), durable pull
+consumers (explicit ack, nak, term), command request/reply with typed errors, the hot
+path's request/stream-reply over core NATS, and service health. No service imports
+nats-py directly. Imports hicap.events, hicap.errors and hicap.telemetry; never a service.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from nats.aio.subscription import Subscription
 
 from hicap.bus import commands
 from hicap.bus.connection import MAX_PAYLOAD_BYTES, Bus, connect
+from hicap.bus.consumer import Delivery, DurableConsumer
 from hicap.bus.errors import BusTimeout, BusUnavailable
 from hicap.bus.health import HealthReporter, base_health, query_health
 from hicap.bus.hotpath import StreamClient, StreamHandler, StreamRequest, StreamServer
@@ -32,6 +33,8 @@ __all__ = [
     "Bus",
     "BusTimeout",
     "BusUnavailable",
+    "Delivery",
+    "DurableConsumer",
     "Evolve",
     "HealthReporter",
     "Projection",

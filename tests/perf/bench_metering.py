@@ -1,0 +1,182 @@
+"""Metering on a real nats-server and chDB: ingestion rate of one consumer draining a
+backlog, lag (occurred_at to row inserted) at a steady 500 events/s, and a 30-day
+group-by-model query over 10 million rows of one org.
+
+Targets: >= 50,000 rows/s, p99 lag < 2 s, query < 1 s. Prints numbers, asserts nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import tempfile
+import time
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import uvloop
+
+from hicap.bus import Bus, DurableConsumer, connect, ensure_streams, publish, stream_last_seq
+from hicap.bus.publish import event_headers
+from hicap.events import Stream, encode, new_event, usage_pb2
+from hicap.metering import queries
+from hicap.metering.backends import Backend, ChdbBackend, Params, Row
+from hicap.metering.ingest import Ingestor
+from hicap.metering.schema import COLUMN_NAMES, migrate
+from tests.asserts import assert_eventually
+from tests.fixtures.servers import start_nats_server
+
+N_BACKLOG = 200_000
+STEADY_RATE = 500  # events/s
+STEADY_S = 10.0
+N_QUERY_ROWS = 10_000_000
+DRAIN_LIMIT_S = 120.0
+
+
+class Watched:
+    """The real backend, counting inserted rows and each row's lag when its insert ends."""
+
+    def __init__(self, inner: Backend) -> None:
+        self.inner, self.rows, self.lags_s = inner, 0, list[float]()
+        self.target, self.reached = 0, asyncio.Event()
+
+    async def wait_rows(self, n: int, limit_s: float) -> None:
+        """Until `n` rows in all have been inserted, or `limit_s` is up."""
+        self.target, self.reached = n, asyncio.Event()
+        if self.rows < n:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.reached.wait(), limit_s)
+
+    @property
+    def database(self) -> str:
+        return self.inner.database
+
+    async def execute(self, sql: str, params: Params | None = None) -> None:
+        await self.inner.execute(sql, params)
+
+    async def insert(self, table: str, columns: Sequence[str], rows: Sequence[Row]) -> None:
+        await self.inner.insert(table, columns, rows)
+        now = datetime.now(UTC)
+        self.rows += len(rows)
+        if self.rows >= self.target:
+            self.reached.set()
+        self.lags_s += [(now - r[-1]).total_seconds() for r in rows if isinstance(r[-1], datetime)]
+
+    async def query(self, sql: str, params: Params | None = None) -> list[Row]:
+        return await self.inner.query(sql, params)
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+
+def usage(org_id: str, i: int, started_at: datetime) -> usage_pb2.UsageRecorded:
+    msg = usage_pb2.UsageRecorded(
+        request_id=f"req_{uuid.uuid4().hex}", org_id=org_id, team_id="team_1", app_id="app_1",
+        key_id="key_1", model_requested="gpt-5.4", model_served="gpt-5.4", provider="openai",
+        lane=usage_pb2.LANE_ON_DEMAND, input_tokens=100 + i % 900, output_tokens=20,
+        total_cost_micros=1500, latency_ms=200 + i % 50, http_status=200, api_surface="openai",
+    )  # fmt: skip
+    msg.started_at.FromDatetime(started_at)
+    return msg
+
+
+async def publish_backlog(bus: Bus, org_id: str, n: int) -> float:
+    """Setup, not measured: core-NATS publishes the stream captures (no ack round trip
+    each), then wait until the stream holds them all."""
+    began, now = time.perf_counter(), datetime.now(UTC)
+    target = await stream_last_seq(bus, Stream.USAGE) + n
+    for i in range(n):
+        event = new_event(usage(org_id, i, now), org_id=org_id)
+        await bus.nc.publish(event.subject, encode(event), headers=event_headers(event))
+        if i % 5000 == 0:
+            await bus.nc.flush()
+
+    async def stored() -> None:
+        assert await stream_last_seq(bus, Stream.USAGE) >= target
+
+    await assert_eventually(stored, timeout=60, interval=0.1)
+    return n / (time.perf_counter() - began)
+
+
+def pct(samples: list[float], p: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] if ordered else 0.0
+
+
+async def drain(bus: Bus, store: Watched) -> None:
+    rate = await publish_backlog(bus, "org_bench_backlog", N_BACKLOG)
+    print(f"{'publish backlog (for setup)':<40} {rate:,.0f} events/s")
+    consumer = await DurableConsumer(bus, Stream.USAGE, "bench_drain", "hicap.usage.>").start()
+    began = time.perf_counter()
+    ingestor = Ingestor(store, consumer).start()
+    await store.wait_rows(N_BACKLOG, DRAIN_LIMIT_S)
+    elapsed = time.perf_counter() - began
+    await ingestor.stop()
+    print(f"{'ingest: drain one consumer':<40} {store.rows / elapsed:,.0f} rows/s "
+          f"({store.rows:,} rows in {elapsed:.2f} s; target >= 50,000)")  # fmt: skip
+
+
+async def steady(bus: Bus, store: Watched) -> None:
+    consumer = await DurableConsumer(
+        bus, Stream.USAGE, "bench_steady", "hicap.usage.>",
+        start_seq=(await bus.js.stream_info(Stream.USAGE.value)).state.last_seq + 1,
+    ).start()  # fmt: skip
+    store.lags_s.clear()
+    before = store.rows
+    ingestor = Ingestor(store, consumer).start()
+    n, began = int(STEADY_RATE * STEADY_S), time.perf_counter()
+    for i in range(n):
+        await asyncio.sleep(max(began + i / STEADY_RATE - time.perf_counter(), 0))
+        await publish(bus, new_event(usage("org_bench_steady", i, datetime.now(UTC))))
+    await store.wait_rows(before + n, 30)
+    await ingestor.stop()
+    lags_ms = [s * 1000 for s in store.lags_s]
+    print(f"{'lag at 500 events/s':<40} p50 {pct(lags_ms, 50):.0f} ms  p99 {pct(lags_ms, 99):.0f} ms "
+          f"({len(lags_ms):,} events; target p99 < 2000 ms)")  # fmt: skip
+
+
+async def big_query(store: Backend) -> None:
+    db, end = store.database, datetime(2026, 11, 24, tzinfo=UTC)
+    start = end - timedelta(days=30)
+    began = time.perf_counter()
+    columns = ", ".join(COLUMN_NAMES)
+    await store.execute(
+        f"INSERT INTO {db}.requests ({columns}) SELECT 'req_' || toString(number),"
+        f" fromUnixTimestamp64Milli({queries.epoch_ms(start)} + intDiv(number * 2592000000,"
+        f" {N_QUERY_ROWS}), 'UTC'), 'org_bench_big', 'team_' || toString(number % 7),"
+        " 'app_' || toString(number % 13), 'key_' || toString(number % 29), '', '',"
+        " 'm' || toString(number % 12), 'm' || toString(number % 12), 'openai', 'd', 'on-demand',"
+        " number % 1000, 0, 0, number % 300, 0, 0, 0, 0, 0, number % 5000, number % 6000,"
+        " toInt32(number % 3000), 0, 200, 'stop', false, '', 'openai', '',"
+        f" now64(3) FROM numbers({N_QUERY_ROWS})"
+    )
+    print(f"{'generate 10M rows (setup)':<40} {time.perf_counter() - began:.1f} s")
+    for attempt in ("cold", "warm"):
+        began = time.perf_counter()
+        groups = await queries.usage(store, "org_bench_big", start, end, "model")
+        elapsed_ms = (time.perf_counter() - began) * 1000
+        total = sum(g.requests for g in groups)
+        print(f"{'30-day group-by-model, 10M rows ' + attempt:<40} {elapsed_ms:.0f} ms "
+              f"({len(groups)} groups, {total:,} rows; target < 1000 ms)")  # fmt: skip
+
+
+async def run(url: str, chdb_path: Path) -> None:
+    bus = await connect(url, name="bench-metering")
+    await ensure_streams(bus)
+    store = Watched(ChdbBackend(chdb_path, "bench"))
+    await migrate(store)
+    await drain(bus, store)
+    await steady(bus, store)
+    await big_query(store)
+    await bus.close()
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="hicap-bench-metering-") as tmp:
+        server = start_nats_server(Path(tmp) / "nats")
+        try:
+            uvloop.run(run(server.url, Path(tmp) / "chdb"))
+        finally:
+            server.stop()
