@@ -255,6 +255,33 @@ def keys_revoke(
     Console(stderr=True).print(f"revoked {key.key_id} ({key.display_prefix}…)", highlight=False)
 
 
+@app.command()
+def usage(
+    org: OrgOpt,
+    by: Annotated[
+        str, typer.Option("--by", help="Group by model, app, team, lane, route, key or day.")
+    ] = "model",
+    since: Annotated[
+        str, typer.Option("--since", help="From this long ago until now: 24h, 7d, 30d.")
+    ] = "30d",
+    data_dir: DataDirOpt = None,
+) -> None:
+    """One org's usage: requests, tokens, cost and latency per group, highest cost first."""
+    from datetime import UTC, datetime
+
+    from hicap.cli.durations import InvalidDuration, parse_duration
+    from hicap.cli.usage import UsageAsk, fetch_usage, render_usage
+    from hicap.errors import InvalidRequest
+
+    try:  # a bad --by or --since is reported before looking for the platform
+        ask = UsageAsk(org, by.lower(), parse_duration(since)).checked()
+    except (InvalidDuration, InvalidRequest) as exc:
+        raise typer.BadParameter(str(exc)) from None
+    info = load_platform(data_dir)
+    groups = run_or_exit(fetch_usage(info.nats_url, ask, datetime.now(UTC)))
+    render_usage(groups, ask.group_by, Console())
+
+
 def run_or_exit(work: Coroutine[object, object, T]) -> T:
     """Run an operator command; a refusal (HicapError) is one red line and exit 1."""
     from hicap.errors import HicapError

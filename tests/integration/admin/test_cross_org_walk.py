@@ -1,12 +1,16 @@
 """The OpenAPI walk: every admin route, found in the app's own OpenAPI document, is called
 with another org's admin key against this org's real ids and must answer 404 exactly as for
 an org that does not exist, change nothing, and the same for members, viewers (403) and
-callers without a key (401). The walk also proves each route works for the org's own admin,
-so a 404 cannot come from a broken route. A route the walk cannot fill fails the test."""
+callers without a key (401). A route without an org in its path (usage) answers for the
+org of the caller's key: another org's admin key gets its own org's answer, never a trace
+of this org's. The walk also proves each route works for the org's own owner and admin (or
+refuses the admin with 403 where the route serves the owner only), so a 404 cannot come
+from a broken route. A route the walk cannot fill fails the test. Metering is a fake on the
+real bus, seeded with rows that carry their org's id (`fake_metering`)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 
 import httpx
 import pytest
@@ -18,11 +22,33 @@ from hicap.bus import Bus, ProjectionRunner
 from hicap.events import auth_pb2
 from hicap.events.v1 import auth_commands_pb2 as cmd
 from hicap.ingress.keys import KeyIndex, KeyRing
+from tests.integration.admin.fake_metering import FakeMetering, Row, fake_metering
 from tests.integration.admin.tenants import Tenant, issue, new_tenant, org_view, settled
 from tests.integration.admin.walk import ADMIN_PREFIX, Call, Operation, admin_operations, fill
 
 KeyRunner = tuple[ProjectionRunner[KeyIndex], KeyRing]
-EXPECTED_ROUTES = 11  # a floor, so that an empty walk cannot pass
+EXPECTED_ROUTES = 14  # a floor, so that an empty walk cannot pass
+
+
+@pytest.fixture(autouse=True)
+async def metering(bus: Bus) -> AsyncIterator[FakeMetering]:
+    async with fake_metering(bus) as fake:
+        yield fake
+
+
+def usage_of(fake: FakeMetering, *tenants: Tenant) -> None:
+    """Usage rows for each tenant, its org id in every value a usage route can show."""
+    for t in tenants:
+        fake.seed(Row(t.org_id, model=f"model-of-{t.org_id}"))
+
+
+def callers_org_answer(op: Operation, answer: httpx.Response, a: Tenant, b: Tenant) -> str:
+    """What is wrong with B's answer on a route of the caller's org: anything but B's own."""
+    if not answer.is_success:
+        return f"{op} for B's key: {answer.status_code} {answer.text}"
+    if a.org_id in answer.text or b.org_id not in answer.text:
+        return f"{op} for B's key did not answer with B's org only: {answer.text}"
+    return ""
 
 
 def ids_of(t: Tenant, **override: str) -> dict[str, str]:
@@ -55,15 +81,20 @@ def test_the_openapi_document_lists_every_admin_route(
 
 async def test_another_orgs_admin_key_gets_404_on_every_route_and_changes_nothing(
     client: httpx.AsyncClient, admin_app: FastAPI, operations: list[Operation],
-    bus: Bus, auth: AuthService, key_runner: KeyRunner,
+    bus: Bus, auth: AuthService, key_runner: KeyRunner, metering: FakeMetering,
 ) -> None:  # fmt: skip
     a, b = await new_tenant(bus), await new_tenant(bus)
     await settled(bus, key_runner[0])
+    usage_of(metering, a, b)
     doc, before = admin_app.openapi(), org_view(auth.directory, a.org_id)
     missing = "org_0190a7c2d4e57f00a1b2c3d4e5f60718"
     wrong: list[str] = []
     for op in operations:
         on_a = await send(client, fill(doc, op, ids_of(a)), b.admin.headers)
+        if op.of_callers_org:
+            if problem := callers_org_answer(op, on_a, a, b):
+                wrong.append(problem)
+            continue
         on_none = await send(client, fill(doc, op, ids_of(a, org_id=missing)), b.admin.headers)
         if on_a.status_code != 404:
             wrong.append(f"{op} on A's org: {on_a.status_code} {on_a.text}")
@@ -77,12 +108,13 @@ async def test_another_orgs_admin_key_gets_404_on_every_route_and_changes_nothin
                 wrong.append(f"{op} with A's ids in B's org: {on_b.status_code} {on_b.text}")
     assert not wrong, "\n".join(wrong)
     assert org_view(auth.directory, a.org_id) == before
+    assert metering.rows[a.org_id] and not metering.deletions
 
 
 @pytest.mark.parametrize("who", ["member", "viewer", "nobody"])
 async def test_members_viewers_and_callers_without_a_key_are_refused_on_every_route(
     who: str, client: httpx.AsyncClient, admin_app: FastAPI, operations: list[Operation],
-    bus: Bus, auth: AuthService, key_runner: KeyRunner,
+    bus: Bus, auth: AuthService, key_runner: KeyRunner, metering: FakeMetering,
 ) -> None:  # fmt: skip
     a = await new_tenant(bus)
     await settled(bus, key_runner[0])
@@ -96,22 +128,25 @@ async def test_members_viewers_and_callers_without_a_key_are_refused_on_every_ro
     assert not wrong
     assert all(r.json()["error"]["message"] for r in answers.values())
     assert org_view(auth.directory, a.org_id) == before
+    assert metering.commands_seen == 0
 
 
 @pytest.mark.parametrize("role", ["owner", "admin"])
 async def test_the_orgs_own_owner_and_admin_keys_succeed_on_every_route(
     role: str, client: httpx.AsyncClient, admin_app: FastAPI, operations: list[Operation],
-    bus: Bus, auth: AuthService, key_runner: KeyRunner,
+    bus: Bus, auth: AuthService, key_runner: KeyRunner, metering: FakeMetering,
 ) -> None:  # fmt: skip
     c = await new_tenant(bus)
+    usage_of(metering, c)
     headers = c.owner.headers if role == "owner" else c.admin.headers
     doc, wrong = admin_app.openapi(), []
     for op in operations:
+        expected = 200 if role in op.roles else 403
         # A fresh key per route, so a revoke or restrict does not change what another sees.
         fresh = await issue(bus, cmd.IssueKey(actor=c.actor, role=auth_pb2.ROLE_MEMBER,
                                               name="walk", team_id=c.team_id, app_id=c.app_id))  # fmt: skip
         await settled(bus, key_runner[0])
         answer = await send(client, fill(doc, op, ids_of(c, key_id=fresh.key_id)), headers)
-        if not answer.is_success:
+        if (200 if answer.is_success else answer.status_code) != expected:
             wrong.append(f"{op}: {answer.status_code} {answer.text}")
     assert not wrong, "\n".join(wrong)

@@ -1,8 +1,11 @@
 """Walking the admin API from its own OpenAPI document: every (method, path) under
 `/v1/admin/`, each turned into a concrete request with its path and query parameters and
-its JSON body filled from the schema. Ids come from the caller (`org_id`, `team_id`, ...);
-a parameter or an id-like field no filler knows makes the walk fail (`Unfillable`), so a new
-route cannot slip past the cross-org test without a case."""
+its JSON body filled from the schema. Ids come from the caller (`org_id`, `team_id`, ...),
+other values from the schema (its first example, its default or first enum value); a
+parameter or an id-like field no filler knows makes the walk fail (`Unfillable`), so a new
+route cannot slip past the cross-org test without a case. A route with no `{org_id}` in its
+path answers for the org of the caller's key; a route's `x-hicap-roles` names the only
+roles it serves (default: owner and admin)."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from dataclasses import dataclass, field
 
 ADMIN_PREFIX = "/v1/admin/"
 METHODS = ("get", "post", "put", "patch", "delete")
+MANAGERS = ("owner", "admin")
 Json = object  # a JSON value built from a schema
 Schema = Mapping[str, object]
 
@@ -33,6 +37,12 @@ class Operation:
     path: str
     params: tuple[Param, ...]
     body: Schema | None
+    roles: tuple[str, ...] = MANAGERS  # the roles the route serves
+
+    @property
+    def of_callers_org(self) -> bool:
+        """No org in the path: the route answers for the org of the caller's key."""
+        return "{org_id}" not in self.path
 
     def __str__(self) -> str:
         return f"{self.method.upper()} {self.path}"
@@ -67,7 +77,8 @@ def _operation(doc: Mapping[str, object], method: str, path: str, op: Schema) ->
     )
     content = op.get("requestBody", {}).get("content", {})  # type: ignore[attr-defined]  # JSON
     schema = content.get("application/json", {}).get("schema") if content else None
-    return Operation(method, path, params, _resolve(doc, schema) if schema else None)
+    roles: tuple[str, ...] = tuple(op.get("x-hicap-roles", MANAGERS))  # type: ignore[arg-type]  # JSON
+    return Operation(method, path, params, _resolve(doc, schema) if schema else None, roles)
 
 
 def fill(doc: Mapping[str, object], op: Operation, ids: Mapping[str, str]) -> Call:
@@ -94,6 +105,8 @@ def _example(
     used: set[str], where: str,
 ) -> Json:  # fmt: skip
     schema = _resolve(doc, schema)
+    if schema.get("examples") and name not in ids and not name.endswith("_id"):
+        return schema["examples"][0]  # type: ignore[index]  # JSON
     if "anyOf" in schema:
         options = [o for o in schema["anyOf"] if o.get("type") != "null"]  # type: ignore[attr-defined]  # JSON
         return _example(doc, options[0], name, ids, used, where)

@@ -1,4 +1,5 @@
-"""The admin routes: `build_admin_router(keys, bus)`. Each route is thin: the caller check
+"""The admin routes: `build_admin_router(keys, bus)`, the org's directory routes below and the
+usage routes (`usage`). Each route is thin: the caller check
 (`access`) turns the path's org and the presented key into an Actor, one auth command over
 the bus does the work, and the reply becomes a response body (`schemas`). Imports fastapi,
 the bus and ingress's own modules; never auth.
@@ -34,6 +35,7 @@ from hicap.ingress.admin.schemas import (
     Team,
     TeamList,
 )
+from hicap.ingress.admin.usage import add_usage_routes
 from hicap.ingress.keys import KeyRing
 
 PREFIX = "/v1/admin/orgs/{org_id}"
@@ -62,30 +64,44 @@ class AuthCommands:
 
 
 def build_admin_router(keys: KeyRing, bus: Bus) -> APIRouter:
-    router = APIRouter(prefix=PREFIX, tags=["admin"], route_class=AdminRoute, responses=ERRORS)
+    """Every admin route, on one flat router: the org's directory (auth, below) and its
+    usage (metering, `usage`). Flat, because an included router's routes stay hidden behind
+    it (FastAPI >= 0.120), and every route must be an APIRoute of this router."""
+    router = APIRouter(tags=["admin"], route_class=AdminRoute)
+    add_org_routes(router, keys, bus)
+    add_usage_routes(router, keys, bus)
+    return router
+
+
+def add_org_routes(router: APIRouter, keys: KeyRing, bus: Bus) -> None:
     caller = Annotated[cmd.Actor, Depends(caller_check(keys))]
     ask = AuthCommands(bus)
 
-    @router.get("", summary="The org")
+    @router.get(PREFIX, responses=ERRORS, summary="The org")
     async def get_org(actor: caller) -> Org:
         return Org.of((await ask("get_org", cmd.GetOrg(actor=actor), cmd.GetOrgReply)).org)
 
-    @router.get("/teams", summary="The org's teams")
+    @router.get(PREFIX + "/teams", responses=ERRORS, summary="The org's teams")
     async def list_teams(actor: caller) -> TeamList:
         reply = await ask("list_teams", cmd.ListTeams(actor=actor), cmd.ListTeamsReply)
         return TeamList(data=[Team.of(t) for t in reply.teams])
 
-    @router.post("/teams", status_code=status.HTTP_201_CREATED, summary="Create a team")
+    @router.post(
+        PREFIX + "/teams",
+        responses=ERRORS,
+        status_code=status.HTTP_201_CREATED,
+        summary="Create a team",
+    )
     async def create_team(actor: caller, body: NewTeam) -> Team:
         request = cmd.CreateTeam(actor=actor, name=body.name)
         return Team.of((await ask("create_team", request, cmd.CreateTeamReply)).team)
 
-    @router.get("/teams/{team_id}", summary="One team")
+    @router.get(PREFIX + "/teams/{team_id}", responses=ERRORS, summary="One team")
     async def get_team(actor: caller, team_id: str) -> Team:
         request = cmd.GetTeam(actor=actor, team_id=team_id)
         return Team.of((await ask("get_team", request, cmd.GetTeamReply)).team)
 
-    @router.get("/teams/{team_id}/apps", summary="The team's apps")
+    @router.get(PREFIX + "/teams/{team_id}/apps", responses=ERRORS, summary="The team's apps")
     async def list_apps(actor: caller, team_id: str) -> AppList:
         reply = await ask(
             "list_apps", cmd.ListApps(actor=actor, team_id=team_id), cmd.ListAppsReply
@@ -93,13 +109,18 @@ def build_admin_router(keys: KeyRing, bus: Bus) -> APIRouter:
         return AppList(data=[App.of(a) for a in reply.apps])
 
     @router.post(
-        "/teams/{team_id}/apps", status_code=status.HTTP_201_CREATED, summary="Create an app"
+        PREFIX + "/teams/{team_id}/apps",
+        responses=ERRORS,
+        status_code=status.HTTP_201_CREATED,
+        summary="Create an app",
     )
     async def create_app(actor: caller, team_id: str, body: NewApp) -> App:
         request = cmd.CreateApp(actor=actor, team_id=team_id, name=body.name)
         return App.of((await ask("create_app", request, cmd.CreateAppReply)).app)
 
-    @router.get("/keys", summary="The org's keys (never a key or its hash)")
+    @router.get(
+        PREFIX + "/keys", responses=ERRORS, summary="The org's keys (never a key or its hash)"
+    )
     async def list_keys(
         actor: caller, team_id: str = "", app_id: str = "", include_revoked: bool = False
     ) -> KeyList:
@@ -109,7 +130,12 @@ def build_admin_router(keys: KeyRing, bus: Bus) -> APIRouter:
         reply = await ask("list_keys", request, cmd.ListKeysReply)
         return KeyList(data=[Key.of(k) for k in reply.keys])
 
-    @router.post("/keys", status_code=status.HTTP_201_CREATED, summary="Issue a key")
+    @router.post(
+        PREFIX + "/keys",
+        responses=ERRORS,
+        status_code=status.HTTP_201_CREATED,
+        summary="Issue a key",
+    )
     async def issue_key(actor: caller, body: NewKey) -> IssuedKey:
         request = cmd.IssueKey(
             actor=actor,
@@ -121,20 +147,24 @@ def build_admin_router(keys: KeyRing, bus: Bus) -> APIRouter:
         )
         return IssuedKey.issued(await ask("issue_key", request, cmd.IssueKeyReply))
 
-    @router.get("/keys/{key_id}", summary="One key (never the key or its hash)")
+    @router.get(
+        PREFIX + "/keys/{key_id}", responses=ERRORS, summary="One key (never the key or its hash)"
+    )
     async def get_key(actor: caller, key_id: str) -> Key:
         request = cmd.GetKey(actor=actor, key_id=key_id)
         return Key.of((await ask("get_key", request, cmd.GetKeyReply)).key)
 
-    @router.post("/keys/{key_id}/revoke", summary="Revoke a key (refused within a second)")
+    @router.post(
+        PREFIX + "/keys/{key_id}/revoke",
+        responses=ERRORS,
+        summary="Revoke a key (refused within a second)",
+    )
     async def revoke_key(actor: caller, key_id: str, body: KeyRevocation | None = None) -> Key:
         reason = body.reason if body is not None else ""
         request = cmd.RevokeKey(actor=actor, key_id=key_id, reason=reason)
         return Key.of((await ask("revoke_key", request, cmd.RevokeKeyReply)).key)
 
-    @router.patch("/keys/{key_id}", summary="Restrict a key to models")
+    @router.patch(PREFIX + "/keys/{key_id}", responses=ERRORS, summary="Restrict a key to models")
     async def restrict_key(actor: caller, key_id: str, body: KeyRestriction) -> Key:
         request = cmd.RestrictKey(actor=actor, key_id=key_id, allowed_models=body.allowed_models)
         return Key.of((await ask("restrict_key", request, cmd.RestrictKeyReply)).key)
-
-    return router

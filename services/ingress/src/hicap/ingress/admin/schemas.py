@@ -1,7 +1,7 @@
 """The admin API's request and response bodies (pydantic, so the OpenAPI document describes
 them) and their conversion from auth's command replies. A response never holds a key or a
-key hash, except `IssuedKey.key`, the full key shown once. Imports pydantic and the
-generated messages only.
+key hash, except `IssuedKey.key`, the full key shown once. Imports pydantic, the
+generated messages and hicap.money only.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hicap.events import auth_pb2
 from hicap.events.v1 import auth_commands_pb2 as cmd
+from hicap.events.v1 import metering_commands_pb2 as metering
+from hicap.money import format_usd
 
 RoleName = Literal["owner", "admin", "member", "viewer"]
 ROLE_BY_NAME: dict[RoleName, auth_pb2.Role] = {
@@ -143,3 +145,57 @@ class ErrorDetail(BaseModel):
 
 class ErrorBody(BaseModel):
     error: ErrorDetail
+
+
+# Usage (`admin/usage.py`): metering's aggregates as the admin API shows them.
+
+GroupBy = Literal["model", "app", "team", "lane", "route", "key", "day"]
+ExportFormat = Literal["csv", "jsonl"]
+
+
+class UsageRow(BaseModel):
+    """One group: its value under the dimension's own name (exactly one of `model` ... `day`
+    is present), then the group's totals."""
+
+    model: str | None = None
+    app: str | None = None
+    team: str | None = None
+    lane: str | None = None
+    route: str | None = None
+    key: str | None = Field(None, description="A key id (never a key).")
+    day: str | None = Field(None, description="A UTC day, 2026-11-24.")
+    requests: int
+    input_tokens: int
+    cached_input_tokens: int
+    output_tokens: int
+    reasoning_tokens: int
+    cost_usd: str = Field(description="Decimal USD, six places: '1.250000'.")
+    cost_micros: int = Field(description="The same cost in micro-dollars (1 USD = 1,000,000).")
+    latency_p50_ms: float
+    latency_p95_ms: float
+
+    @classmethod
+    def of(cls, group_by: GroupBy, group: metering.UsageGroup) -> UsageRow:
+        return cls.model_validate(
+            {
+                group_by: group.key,
+                "requests": group.requests,
+                "input_tokens": group.input_tokens,
+                "cached_input_tokens": group.cached_input_tokens,
+                "output_tokens": group.output_tokens,
+                "reasoning_tokens": group.reasoning_tokens,
+                "cost_usd": format_usd(group.cost_micros),
+                "cost_micros": group.cost_micros,
+                "latency_p50_ms": group.latency_p50_ms,
+                "latency_p95_ms": group.latency_p95_ms,
+            }
+        )
+
+
+class UsageReport(BaseModel):
+    data: list[UsageRow] = Field(description="One object per group, highest cost first.")
+
+
+class UsageDeletion(BaseModel):
+    org_id: str
+    deleted: bool = Field(description="True: the org's usage rows are gone.")
