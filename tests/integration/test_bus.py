@@ -305,3 +305,15 @@ async def test_trace_context_reaches_a_stream_handler(
         [f async for f in client.stream(subject, b"count:1")]
         trace_hex = f"{span.get_span_context().trace_id:032x}"
     assert seen["headers"]["traceparent"].split("-")[1] == trace_hex  # type: ignore[index]
+
+
+async def test_a_publish_on_a_closed_connection_fails_as_a_bus_error(
+    nats_server_factory, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    server = nats_server_factory(tmp_path / "js")
+    bus = await connect(server.url, name="t")
+    await ensure_streams(bus)
+    await bus.nc.close()  # what a service sees once the client gave up reconnecting
+    event = new_event(auth_pb2.OrgCreated(org_id="org_gone"), org_id="org_gone")
+    with pytest.raises(BusUnavailable, match="closed"):  # never a nats-py exception
+        await publish(bus, event, timeout_s=1.0)

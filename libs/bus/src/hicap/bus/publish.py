@@ -1,7 +1,9 @@
 """Publishing events to JetStream: `Nats-Msg-Id` is the event id, and the ack is awaited.
 
 A retried publish of the same event (same `event_id`) inside the duplicate window is
-stored once; the ack says whether it was a duplicate.
+stored once; the ack says whether it was a duplicate. Whatever goes wrong comes out as a
+bus error (BusTimeout, BusUnavailable), never as a nats-py exception: a service cannot
+catch those, since it may not import nats-py.
 """
 
 from __future__ import annotations
@@ -10,7 +12,13 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
-from nats.errors import NoRespondersError
+from nats.errors import (
+    ConnectionClosedError,
+    ConnectionDrainingError,
+    ConnectionReconnectingError,
+    NoRespondersError,
+    OutboundBufferLimitError,
+)
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js.errors import NoStreamResponseError
 
@@ -20,6 +28,14 @@ from hicap.events import Event, encode
 from hicap.telemetry import inject_headers
 
 ATTEMPT_TIMEOUT_S = 2.0
+# Worth another try within the deadline: the client is (re)connecting or its buffer is full.
+_TRANSIENT = (
+    NoStreamResponseError,
+    NoRespondersError,
+    NatsTimeout,
+    ConnectionReconnectingError,
+    OutboundBufferLimitError,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +72,9 @@ async def publish(bus: Bus, event: Event[Any], *, timeout_s: float = 10.0) -> Pu
                 spec.subject, data, timeout=attempt_s, stream=spec.stream.value, headers=headers
             )
             return Published(stream=ack.stream, seq=int(ack.seq), duplicate=bool(ack.duplicate))
-        except (NoStreamResponseError, NoRespondersError, NatsTimeout) as exc:
+        except (ConnectionClosedError, ConnectionDrainingError) as exc:
+            raise BusUnavailable(f"the NATS connection is closed; cannot publish ({exc})") from exc
+        except _TRANSIENT as exc:
             if loop.time() >= deadline:
                 if isinstance(exc, NatsTimeout):
                     raise BusTimeout(
