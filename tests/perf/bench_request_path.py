@@ -4,8 +4,9 @@ Starts the platform with `hicap up` (provider-sim at zero latency behind the cat
 deployments, auth on) and drives the same bounded load at ingress and directly at
 provider-sim: concurrency 1, 16 and 64, a fixed number of requests and a time cap per
 run. Prints requests per second and p50/p95/p99 latency for each, the latency Hicap adds
-(ingress minus direct, per percentile), streaming time to first token, and the resident
-memory of every process before and after. With `--profile` it samples ingress and
+(ingress minus direct, per percentile), where it sits (direct, through egress alone,
+through ingress and egress, interleaved), the CPU each process spends per request,
+streaming time to first token, and the resident memory of every process before and after. With `--profile` it samples ingress and
 provider-egress with py-spy during a concurrency-16 run and prints where their time goes.
 Loopback only; everything stops by itself.
 """
@@ -25,7 +26,10 @@ import aiohttp
 import orjson
 import uvloop
 
+from hicap.bus import StreamClient, connect
 from hicap.catalog import load_baseline
+from hicap.events import egress_pb2
+from hicap.events.egress import egress_subject
 from tests.e2e.platform import RunningPlatform, start_platform
 from tests.fixtures.servers import free_port
 from tests.perf.bench_startup import rss_mb
@@ -38,6 +42,7 @@ STREAM_REQUESTS = 1000
 WARMUP = 300
 TIME_CAP_S = 60.0
 PROFILE_S = 8.0
+STAGE_ROUNDS = 1000
 BODY = {"model": MODEL, "messages": [{"role": "user", "content": "Say hello in five words"}]}
 
 
@@ -171,13 +176,57 @@ def cpu_per_request(pids: dict[str, int], before: dict[str, float], n: int) -> s
     return f"  {'CPU per request (us)':<34} " + ", ".join(parts)
 
 
+async def stages(session: aiohttp.ClientSession, hicap: Target, sim: Target, nats_url: str) -> None:
+    """Where the added time sits at concurrency 1: the same call directly at provider-sim,
+    through provider-egress over NATS (no ingress, no auth), and through ingress, interleaved
+    in one run so the machine's noise hits all three alike."""
+    bus = await connect(nats_url, name="bench-stages")
+    client = await StreamClient(bus).start()
+    model = load_baseline().model(MODEL)
+    assert model is not None
+    call = egress_pb2.EgressCall(
+        request_id="bench", org_id="bench", surface=egress_pb2.SURFACE_OPENAI_CHAT,
+        body=hicap.body, model=MODEL, deadline_s=30.0,
+        targets=[egress_pb2.EgressTarget(deployment=d.name, provider=d.provider,
+                                         upstream_model=d.upstream_model)
+                 for d in model.deployments],
+    ).SerializeToString()  # fmt: skip
+
+    async def via_egress() -> float:
+        began = time.perf_counter()
+        async for _frame in client.stream(egress_subject(model.provider), call):
+            pass
+        return time.perf_counter() - began
+
+    calls = {
+        "direct to provider-sim": lambda: one(session, sim),
+        "egress over NATS (no ingress)": via_egress,
+        "via hicap (ingress, egress)": lambda: one(session, hicap),
+    }
+    samples: dict[str, list[float]] = {name: [] for name in calls}
+    for _ in range(STAGE_ROUNDS):
+        for name, call_once in calls.items():
+            samples[name].append(await call_once())
+    print("stages, concurrency 1, interleaved:")
+    for name, xs in samples.items():
+        print(f"  {name:<34} p50 {pct(xs, 50):6.2f}  p95 {pct(xs, 95):6.2f} ms")
+    await client.stop()
+    await bus.close()
+
+
 async def load(
-    hicap: Target, sim: Target, pids: dict[str, int], *, profile: RunningPlatform | None
+    hicap: Target,
+    sim: Target,
+    pids: dict[str, int],
+    nats_url: str,
+    *,
+    profile: RunningPlatform | None,
 ) -> None:
     connector = aiohttp.TCPConnector(limit=0, force_close=False)
     async with aiohttp.ClientSession(connector=connector) as session:
         for t in (hicap, sim):
             await drive(lambda t=t: one(session, t), 16, WARMUP)  # type: ignore[misc]
+        await stages(session, hicap, sim, nats_url)
         for concurrency, requests in RUNS:
             print(f"non-streaming, concurrency {concurrency}:", flush=True)
             before = {name: cpu_s(pid) for name, pid in pids.items()}
@@ -213,7 +262,8 @@ def main(argv: list[str] | None = None) -> None:
             before = memory(platform)
             pids = {**platform.component_pids, "load generator": os.getpid()}
             profile = platform if "--profile" in argv else None
-            uvloop.run(load(hicap, sim, pids, profile=profile))
+            nats_url = str(platform.run_file["nats_url"])
+            uvloop.run(load(hicap, sim, pids, nats_url, profile=profile))
             after = memory(platform)
         finally:
             platform.stop()
