@@ -12,7 +12,8 @@ from google.protobuf.message import Message
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hicap.bus import Bus, Projection, ProjectionRunner, Snapshot, publish
+from hicap.bus import Bus, Projection, ProjectionRunner, Snapshot, append, caught_up, publish
+from hicap.errors import Unavailable
 from hicap.events import Event, Stream, auth_pb2, new_event
 from tests.asserts import assert_eventually
 
@@ -113,3 +114,24 @@ async def test_a_writer_can_wait_until_its_own_event_is_folded(bus: Bus, org_id:
             await runner.wait_applied(seq + 1_000_000, 0.2)
     finally:
         await runner.stop()
+
+
+async def test_append_answers_once_its_events_are_folded_in(bus: Bus, org_id: str) -> None:
+    runner = await run_to(bus, Projection(Stream.AUTH, evolve, Snapshot(OrgView(org_id), 0)), 0)
+    try:
+        names = [auth_pb2.TeamCreated(name=n) for n in ("a", "b")]
+        await append(bus, runner, (new_event(p, org_id=org_id) for p in names))
+        assert runner.state.names == ("a", "b")  # read back at once, no waiting
+    finally:
+        await runner.stop()
+
+
+async def test_append_to_a_projection_that_does_not_follow_is_unavailable(
+    bus: Bus, org_id: str
+) -> None:
+    stopped = ProjectionRunner(bus, Projection(Stream.AUTH, evolve, Snapshot(OrgView(org_id), 0)))
+    event = new_event(auth_pb2.TeamCreated(name="late"), org_id=org_id)
+    with pytest.raises(Unavailable, match="stored but not yet applied"):
+        await append(bus, stopped, [event], timeout_s=0.2)
+    with pytest.raises(Unavailable, match="replaying"):
+        await caught_up(stopped, timeout_s=0.2)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from nats.aio.subscription import Subscription
 
 from hicap.bus import commands
+from hicap.bus.append import APPLY_TIMEOUT_S, append, caught_up
 from hicap.bus.connection import MAX_PAYLOAD_BYTES, Bus, connect
 from hicap.bus.consumer import Delivery, DurableConsumer
 from hicap.bus.errors import BusTimeout, BusUnavailable
@@ -28,6 +29,7 @@ from hicap.bus.streams import (
 )
 
 __all__ = [
+    "APPLY_TIMEOUT_S",
     "DUPLICATE_WINDOW_S",
     "MAX_PAYLOAD_BYTES",
     "Bus",
@@ -47,7 +49,9 @@ __all__ = [
     "StreamRequest",
     "StreamServer",
     "Subscription",
+    "append",
     "base_health",
+    "caught_up",
     "commands",
     "connect",
     "ensure_streams",

@@ -18,13 +18,11 @@ from google.protobuf.message import Message
 
 from hicap.auth import domain
 from hicap.auth.domain import Actor, App, Directory, KeyRecord, MintedKey, Team
-from hicap.bus import Bus, ProjectionRunner, publish
-from hicap.errors import Unavailable
+from hicap.bus import Bus, ProjectionRunner, append, caught_up
 from hicap.events import Clock, IdFactory, new_event, utc_now, uuid7
 from hicap.events.apikeys import display_prefix, generate_key, key_hash
 from hicap.events.v1 import auth_commands_pb2 as cmd
 
-APPLY_TIMEOUT_S = 5.0
 KeyFactory = Callable[[], str]
 
 
@@ -181,29 +179,11 @@ class AuthHandlers:
         return Minted(minted, key)
 
     async def _append(self, org_id: str, payloads: Sequence[Message]) -> None:
-        last_seq = 0
-        try:
-            for payload in payloads:
-                event = new_event(payload, org_id=org_id, clock=self.clock, ids=uuid7)
-                last_seq = (await publish(self.bus, event)).seq
-        finally:
-            # Even when a later publish failed, the next command must decide against the
-            # events that were stored.
-            await self._wait_applied(last_seq)
-
-    async def _wait_applied(self, seq: int) -> None:
-        try:
-            await self.runner.wait_applied(seq, APPLY_TIMEOUT_S)
-        except TimeoutError:
-            raise Unavailable(
-                f"event {seq} was stored but not yet applied; retry to see it"
-            ) from None
+        events = (new_event(p, org_id=org_id, clock=self.clock, ids=uuid7) for p in payloads)
+        await append(self.bus, self.runner, events)
 
     async def _caught_up(self) -> None:
-        try:
-            await self.runner.wait_caught_up(APPLY_TIMEOUT_S)
-        except TimeoutError:
-            raise Unavailable("auth is still replaying its directory; retry") from None
+        await caught_up(self.runner)
 
 
 def _actor(actor: cmd.Actor) -> Actor:

@@ -10,16 +10,13 @@ from __future__ import annotations
 
 import asyncio
 
-from hicap.bus import Bus, ProjectionRunner, publish
+from hicap.bus import Bus, ProjectionRunner, append, caught_up
 from hicap.capacity_scheduler.domain import decide_publish
 from hicap.catalog import Catalog, model_from_event
-from hicap.errors import Unavailable
 from hicap.events import Clock, IdFactory, new_event, utc_now, uuid7
 from hicap.events.v1 import capacity_commands_pb2 as cmd
 
-__all__ = ["APPLY_TIMEOUT_S", "CatalogHandlers"]
-
-APPLY_TIMEOUT_S = 5.0
+__all__ = ["CatalogHandlers"]
 
 
 class CatalogHandlers:
@@ -40,25 +37,8 @@ class CatalogHandlers:
 
     async def publish_model(self, req: cmd.PublishModel) -> cmd.PublishModelReply:
         async with self._lock:
-            await self._caught_up()
+            await caught_up(self.runner)
             payload = decide_publish(self.catalog, model_from_event(req.model))
             event = new_event(payload, clock=self.clock, ids=self.ids)
-            published = await publish(self.bus, event)
-            await self._wait_applied(published.seq)
+            await append(self.bus, self.runner, [event])
         return cmd.PublishModelReply(model=payload.model)
-
-    async def _wait_applied(self, seq: int) -> None:
-        try:
-            await self.runner.wait_applied(seq, APPLY_TIMEOUT_S)
-        except TimeoutError:
-            raise Unavailable(
-                f"event {seq} was stored but not yet applied; retry to see it"
-            ) from None
-
-    async def _caught_up(self) -> None:
-        try:
-            await self.runner.wait_caught_up(APPLY_TIMEOUT_S)
-        except TimeoutError:
-            raise Unavailable(
-                "capacity-scheduler is still replaying the catalogue; retry"
-            ) from None
