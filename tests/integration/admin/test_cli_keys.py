@@ -4,11 +4,6 @@ and a refusal is one line on stderr with exit code 1."""
 
 from __future__ import annotations
 
-import asyncio
-import os
-import sys
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -16,44 +11,19 @@ import pytest
 from hicap.auth import domain
 from hicap.auth.app import AuthService
 from hicap.bus import Bus
-from hicap.cli.paths import DataDir
-from hicap.cli.runfile import PlatformInfo
+from tests.fixtures.cli import Ran, run_hicap, write_run_file
 from tests.fixtures.servers import NatsServer
 from tests.integration.admin.tenants import SECRET, Tenant, new_tenant
-
-CLI_TIMEOUT_S = 30.0
-
-
-@dataclass(frozen=True, slots=True)
-class Ran:
-    code: int
-    stdout: str
-    stderr: str
 
 
 @pytest.fixture
 def data_dir(tmp_path: Path, nats_server: NatsServer) -> Path:
     """A data dir whose run file points at the session's NATS (this process as supervisor)."""
-    info = PlatformInfo(
-        data_dir=str(tmp_path), supervisor_pid=os.getpid(),
-        started_at=datetime.now(UTC).isoformat(), nats_url=nats_server.url,
-        nats_monitor_url="", temporal_address="", temporal_ui_url="", api_url="",
-    )  # fmt: skip
-    info.save(DataDir.at(tmp_path))
-    return tmp_path
+    return write_run_file(tmp_path, nats_server.url)
 
 
 async def hicap(data_dir: Path, *args: str) -> Ran:
-    # A subprocess, so auth keeps answering on this test's event loop meanwhile.
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", "from hicap.cli.main import main; main()",
-        "keys", *args, "--data-dir", str(data_dir),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, "COLUMNS": "200"},
-    )  # fmt: skip
-    out, err = await asyncio.wait_for(process.communicate(), CLI_TIMEOUT_S)
-    assert process.returncode is not None
-    return Ran(process.returncode, out.decode(), err.decode())
+    return await run_hicap("keys", *args, "--data-dir", str(data_dir))
 
 
 @pytest.fixture

@@ -5,10 +5,7 @@ data dir's secrets file and never on the CAPACITY stream."""
 
 from __future__ import annotations
 
-import asyncio
-import os
 import stat
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -23,11 +20,11 @@ from hicap.capacity_scheduler.app import PUBLISH_MODEL_SUBJECT, CatalogService, 
 from hicap.catalog import Catalog, Deployment, Model, Price, evolve, load_baseline, model_to_event
 from hicap.cli.models import NewModel, add_model, credentials_file, replay_catalog
 from hicap.cli.paths import DataDir
-from hicap.cli.runfile import PlatformInfo
 from hicap.errors import InvalidRequest
 from hicap.events import Stream
 from hicap.events.v1 import capacity_commands_pb2 as cmd
 from tests.asserts import assert_eventually
+from tests.fixtures.cli import run_hicap, write_run_file
 from tests.fixtures.servers import NatsServer
 
 FREE = Price(datetime(2026, 1, 1, tzinfo=UTC), 0, 0, 0, 0)
@@ -176,33 +173,14 @@ async def test_the_cli_lists_the_baseline_and_the_published_models(
 
 
 async def run_cli(*args: str) -> tuple[int, str, str]:
-    hicap = Path(sys.executable).with_name("hicap")
-    process = await asyncio.create_subprocess_exec(
-        str(hicap), *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, "COLUMNS": "200"},
-    )  # fmt: skip
-    out, err = await asyncio.wait_for(process.communicate(), 60)
-    return process.returncode or 0, out.decode(), err.decode()
-
-
-def write_run_file(data_dir: DataDir, nats_url: str) -> None:
-    PlatformInfo(
-        data_dir=str(data_dir.root),
-        supervisor_pid=os.getpid(),
-        started_at=datetime.now(UTC).isoformat(),
-        nats_url=nats_url,
-        nats_monitor_url="",
-        temporal_address="127.0.0.1:1",
-        temporal_ui_url="",
-        api_url="",
-    ).save(data_dir)
+    ran = await run_hicap(*args)
+    return ran.code, ran.stdout, ran.stderr
 
 
 async def test_hicap_models_add_and_list_against_a_running_platform(
     nats_server: NatsServer, scheduler: CatalogService, tmp_path: Path
 ) -> None:
-    data_dir = DataDir.at(tmp_path)
-    write_run_file(data_dir, nats_server.url)
+    write_run_file(tmp_path, nats_server.url, temporal_address="127.0.0.1:1")
     name, key = f"cli-{uuid.uuid4().hex[:8]}", f"sk-cli-{uuid.uuid4().hex}"
     code, out, err = await run_cli(
         "models", "add", name, "--base-url", "http://127.0.0.1:9/v1", "--upstream-model",
