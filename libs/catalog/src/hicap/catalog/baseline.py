@@ -14,7 +14,7 @@ from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 
-from hicap.catalog.model import Catalog, Deployment, Model, Price
+from hicap.catalog.model import KINDS, ON_DEMAND, RESERVED, Catalog, Deployment, Model, Price
 from hicap.money import usd_to_micros
 
 __all__ = ["FILE_VERSION", "CatalogFileError", "load_baseline", "parse_catalog"]
@@ -70,13 +70,35 @@ def _model(t: Table, where: str) -> Model:
 
 
 def _deployment(t: Table, provider: str, where: str) -> Deployment:
+    name = _str(t, "name", where)
+    where = f"{where} deployment {name}"
+    kind = str(t.get("kind", ON_DEMAND))
+    if kind not in KINDS:
+        raise CatalogFileError(f"{where}: kind must be one of {', '.join(sorted(KINDS))}")
+    tpm = _count(t, "tpm", where)
+    if kind == RESERVED and tpm <= 0:
+        raise CatalogFileError(f"{where}: a reserved deployment needs tpm (the TPM bought)")
     return Deployment(
-        name=_str(t, "name", where),
+        name=name,
         provider=str(t.get("provider", provider)),
         base_url=_str(t, "base_url", where),
         upstream_model=_str(t, "upstream_model", where),
         credential_ref=str(t.get("credential_ref", "")),
+        kind=kind,
+        region=str(t.get("region", "")),
+        tpm=tpm,
+        rpm=_count(t, "rpm", where),
+        hourly_cost_micros=_micros(t, "hourly_cost", where, default=0),
+        input_cost_micros_per_mtok=_micros(t, "input_cost", where, default=0),
+        output_cost_micros_per_mtok=_micros(t, "output_cost", where, default=0),
     )
+
+
+def _count(t: Table, key: str, where: str) -> int:
+    value = t.get(key, 0)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise CatalogFileError(f"{where}: {key} must be a non-negative integer")
+    return value
 
 
 def _price(t: Table, where: str) -> Price:
@@ -91,7 +113,9 @@ def _price(t: Table, where: str) -> Price:
     return Price(start, *micros)
 
 
-def _micros(t: Table, key: str, where: str) -> int:
+def _micros(t: Table, key: str, where: str, *, default: int | None = None) -> int:
+    if default is not None and key not in t:
+        return default
     usd = t.get(key)
     if isinstance(usd, bool) or not isinstance(usd, int | Decimal) or usd < 0:
         raise CatalogFileError(f"{where}: price {key} must be a non-negative USD amount")

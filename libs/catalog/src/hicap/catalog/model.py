@@ -12,10 +12,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-__all__ = ["PROVIDERS", "Catalog", "Deployment", "Model", "Price"]
+__all__ = ["KINDS", "ON_DEMAND", "PROVIDERS", "RESERVED", "Catalog", "Deployment", "Model", "Price"]
 
 PROVIDERS = frozenset({"openai", "anthropic", "gemini", "openai-compatible"})
 """The wire formats provider-egress speaks; a deployment's `provider` is one of them."""
+
+ON_DEMAND, RESERVED = "on-demand", "reserved"
+KINDS = frozenset({ON_DEMAND, RESERVED})
+"""How Hicap buys a deployment: pay per token (with rate limits), or TPM by the hour."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,13 +35,26 @@ class Price:
 
 @dataclass(frozen=True, slots=True)
 class Deployment:
-    """One place a model is served: provider wire format, base URL, upstream model id."""
+    """One place a model is served: provider wire format, base URL, upstream model id, and
+    how Hicap buys it: `on-demand` (per token, `tpm`/`rpm` are the provider's limits, 0
+    unknown) or `reserved` (`tpm` bought at `hourly_cost_micros` an hour)."""
 
     name: str  # unique across the catalogue
     provider: str
     base_url: str
     upstream_model: str
     credential_ref: str  # the credential provider-egress holds; "" means none
+    kind: str = ON_DEMAND
+    region: str = ""  # cloud/region, informational: "azure/eastus2"
+    tpm: int = 0
+    rpm: int = 0
+    hourly_cost_micros: int = 0  # reserved: what Hicap pays per hour for `tpm`
+    input_cost_micros_per_mtok: int = 0  # on-demand: what Hicap pays per million tokens
+    output_cost_micros_per_mtok: int = 0
+
+    @property
+    def reserved(self) -> bool:
+        return self.kind == RESERVED
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +100,11 @@ class Catalog:
 
     def deployment(self, name: str) -> Deployment | None:
         return self.deployments.get(name)
+
+    def reserved_deployments(self, model: str) -> tuple[Deployment, ...]:
+        """The model's reserved deployments, in catalogue order (empty: unknown model)."""
+        m = self.models.get(model)
+        return tuple(d for d in m.deployments if d.reserved) if m is not None else ()
 
     def model_of(self, deployment: str) -> Model | None:
         """The model a deployment serves."""

@@ -12,7 +12,7 @@ from enum import StrEnum
 
 from google.protobuf.message import Message
 
-from hicap.events.v1 import auth_pb2, catalog_pb2, health_pb2, usage_pb2
+from hicap.events.v1 import auth_pb2, capacity_pb2, catalog_pb2, health_pb2, usage_pb2
 
 EGRESS_SUBJECT_PREFIX = "hicap.egress"
 """Hot-path request subjects (`hicap.egress.<provider>`). Prompts and provider keys travel
@@ -57,6 +57,41 @@ CATALOG: tuple[EventSpec, ...] = (
     EventSpec(auth_pb2.KeyRestricted, "hicap.auth.key_restricted.v1", Stream.AUTH),
     EventSpec(catalog_pb2.ModelPublished, "hicap.capacity.model_published.v1", Stream.CAPACITY),
     EventSpec(catalog_pb2.ModelWithdrawn, "hicap.capacity.model_withdrawn.v1", Stream.CAPACITY),
+    EventSpec(
+        catalog_pb2.DeploymentDeclared, "hicap.capacity.deployment_declared.v1", Stream.CAPACITY
+    ),
+    EventSpec(
+        capacity_pb2.ReservationRequested,
+        "hicap.capacity.reservation_requested.v1",
+        Stream.CAPACITY,
+    ),
+    EventSpec(
+        capacity_pb2.ReservationActivated,
+        "hicap.capacity.reservation_activated.v1",
+        Stream.CAPACITY,
+    ),
+    EventSpec(
+        capacity_pb2.ReservationRenewed, "hicap.capacity.reservation_renewed.v1", Stream.CAPACITY
+    ),
+    EventSpec(
+        capacity_pb2.ReservationScaled, "hicap.capacity.reservation_scaled.v1", Stream.CAPACITY
+    ),
+    EventSpec(
+        capacity_pb2.ReservationUpdated, "hicap.capacity.reservation_updated.v1", Stream.CAPACITY
+    ),
+    EventSpec(
+        capacity_pb2.ReservationCancelRequested,
+        "hicap.capacity.reservation_cancel_requested.v1",
+        Stream.CAPACITY,
+    ),
+    EventSpec(
+        capacity_pb2.ReservationCancelled,
+        "hicap.capacity.reservation_cancelled.v1",
+        Stream.CAPACITY,
+    ),
+    EventSpec(
+        capacity_pb2.ReservationExpired, "hicap.capacity.reservation_expired.v1", Stream.CAPACITY
+    ),
     EventSpec(usage_pb2.UsageRecorded, "hicap.usage.recorded.v1", Stream.USAGE),
     EventSpec(usage_pb2.UsageDeleted, "hicap.usage.deleted.v1", Stream.USAGE),
     EventSpec(health_pb2.ServiceHealth, HEALTH_REPORT_SUBJECT, None),

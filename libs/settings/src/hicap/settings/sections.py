@@ -72,11 +72,33 @@ class KeyHashSection(BaseSettings):
     )
 
 
-class IngressSettings(BaseServiceSettings, KeyHashSection):
+class CapacitySection(BaseSettings):
+    """How reserved TPM is admitted; ingress and capacity-scheduler must agree on it."""
+
+    model_config = SettingsConfigDict(env_prefix="HICAP_", extra="ignore", frozen=True)
+
+    capacity_window_s: float = Field(
+        60.0,
+        gt=0,
+        description="The admission window a reservation's TPM is counted in (a minute; tests shorten it).",
+    )
+    lease_interval_s: float = Field(
+        1.0,
+        gt=0,
+        description="How often an ingress replica renews its leases of reserved TPM from capacity-scheduler.",
+    )
+
+
+class IngressSettings(BaseServiceSettings, KeyHashSection, CapacitySection):
     ingress_host: str = Field("127.0.0.1", description="Address the public API binds to.")
     ingress_port: int = Field(8080, description="Port of the public API (`hicap up --port`).")
     max_body_bytes: int = Field(
         10 * 1024 * 1024, description="Largest request body accepted; larger is refused with 413."
+    )
+    output_allowance_tokens: int = Field(
+        1024,
+        ge=1,
+        description="Output tokens a reservation is charged up front for a request that sets no max_tokens.",
     )
 
 
@@ -84,8 +106,12 @@ class AuthSettings(BaseServiceSettings, KeyHashSection):
     pass
 
 
-class CapacitySchedulerSettings(BaseServiceSettings, TemporalSection):
-    pass
+class CapacitySchedulerSettings(BaseServiceSettings, TemporalSection, CapacitySection):
+    reservation_period_s: float = Field(
+        30 * 86_400.0,
+        gt=0,
+        description="Length of a reservation period (a month: 30 days; tests use seconds).",
+    )
 
 
 class ProviderEgressSettings(BaseServiceSettings):

@@ -22,18 +22,48 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from hicap.events.v1 import capacity_pb2 as hicap_dot_events_dot_v1_dot_capacity__pb2
 from hicap.events.v1 import catalog_pb2 as hicap_dot_events_dot_v1_dot_catalog__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'hicap/events/v1/capacity_commands.proto\x12\x0fhicap.events.v1\x1a\x1dhicap/events/v1/catalog.proto\">\n\x0cPublishModel\x12.\n\x05model\x18\x01 \x01(\x0b\x32\x1f.hicap.events.v1.ModelPublished\"\"\n\x11PublishModelReply\x12\r\n\x05model\x18\x01 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'hicap/events/v1/capacity_commands.proto\x12\x0fhicap.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1ehicap/events/v1/capacity.proto\x1a\x1dhicap/events/v1/catalog.proto\">\n\x0cPublishModel\x12.\n\x05model\x18\x01 \x01(\x0b\x32\x1f.hicap.events.v1.ModelPublished\"\"\n\x11PublishModelReply\x12\r\n\x05model\x18\x01 \x01(\t\"X\n\x11\x44\x65\x63lareDeployment\x12\r\n\x05model\x18\x01 \x01(\t\x12\x34\n\ndeployment\x18\x02 \x01(\x0b\x32 .hicap.events.v1.ModelDeployment\",\n\x16\x44\x65\x63lareDeploymentReply\x12\x12\n\ndeployment\x18\x01 \x01(\t\"\xfe\x03\n\x0fReservationView\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06org_id\x18\x02 \x01(\t\x12\r\n\x05model\x18\x03 \x01(\t\x12\x0b\n\x03tpm\x18\x04 \x01(\x03\x12\x13\n\x0bpending_tpm\x18\x05 \x01(\x03\x12\x0e\n\x06months\x18\x06 \x01(\x05\x12\x12\n\nauto_renew\x18\x07 \x01(\x08\x12\x10\n\x08overflow\x18\x08 \x01(\x08\x12\x0e\n\x06status\x18\t \x01(\t\x12\x0e\n\x06period\x18\n \x01(\x05\x12\x30\n\x0cperiod_start\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nperiod_end\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08term_end\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\ncreated_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nded_at\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12;\n\x0b\x61llocations\x18\x10 \x03(\x0b\x32&.hicap.events.v1.ReservationAllocation\x12\x1d\n\x15\x66\x65\x65_micros_per_period\x18\x11 \x01(\x03\"I\n\x10ReservationReply\x12\x35\n\x0breservation\x18\x01 \x01(\x0b\x32 .hicap.events.v1.ReservationView\"\x8b\x01\n\x11\x43reateReservation\x12\x0e\n\x06org_id\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\x0b\n\x03tpm\x18\x03 \x01(\x03\x12\x0e\n\x06months\x18\x04 \x01(\x05\x12\x12\n\nauto_renew\x18\x05 \x01(\x08\x12\x10\n\x08overflow\x18\x06 \x01(\x08\x12\x14\n\x0crequested_by\x18\x07 \x01(\t\"8\n\x0eGetReservation\x12\x0e\n\x06org_id\x18\x01 \x01(\t\x12\x16\n\x0ereservation_id\x18\x02 \x01(\t\"\"\n\x10ListReservations\x12\x0e\n\x06org_id\x18\x01 \x01(\t\"I\n\x0fReservationList\x12\x36\n\x0creservations\x18\x01 \x03(\x0b\x32 .hicap.events.v1.ReservationView\"\xa7\x01\n\x11UpdateReservation\x12\x0e\n\x06org_id\x18\x01 \x01(\t\x12\x16\n\x0ereservation_id\x18\x02 \x01(\t\x12\x0b\n\x03tpm\x18\x03 \x01(\x03\x12\x15\n\x08overflow\x18\x04 \x01(\x08H\x00\x88\x01\x01\x12\x17\n\nauto_renew\x18\x05 \x01(\x08H\x01\x88\x01\x01\x12\x11\n\tchange_id\x18\x06 \x01(\tB\x0b\n\t_overflowB\r\n\x0b_auto_renew\";\n\x11\x43\x61ncelReservation\x12\x0e\n\x06org_id\x18\x01 \x01(\t\x12\x16\n\x0ereservation_id\x18\x02 \x01(\t\"Q\n\tLeaseWant\x12\x16\n\x0ereservation_id\x18\x01 \x01(\t\x12\x0e\n\x06window\x18\x02 \x01(\x03\x12\x0e\n\x06tokens\x18\x03 \x01(\x03\x12\x0c\n\x04used\x18\x04 \x01(\x03\"J\n\x0cLeaseRequest\x12\x0f\n\x07replica\x18\x01 \x01(\t\x12)\n\x05wants\x18\x02 \x03(\x0b\x32\x1a.hicap.events.v1.LeaseWant\"W\n\nLeaseGrant\x12\x16\n\x0ereservation_id\x18\x01 \x01(\t\x12\x0e\n\x06window\x18\x02 \x01(\x03\x12\x0e\n\x06tokens\x18\x03 \x01(\x03\x12\x11\n\tremaining\x18\x04 \x01(\x03\"9\n\nLeaseReply\x12+\n\x06grants\x18\x01 \x03(\x0b\x32\x1b.hicap.events.v1.LeaseGrantb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'hicap.events.v1.capacity_commands_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_PUBLISHMODEL']._serialized_start=91
-  _globals['_PUBLISHMODEL']._serialized_end=153
-  _globals['_PUBLISHMODELREPLY']._serialized_start=155
-  _globals['_PUBLISHMODELREPLY']._serialized_end=189
+  _globals['_PUBLISHMODEL']._serialized_start=156
+  _globals['_PUBLISHMODEL']._serialized_end=218
+  _globals['_PUBLISHMODELREPLY']._serialized_start=220
+  _globals['_PUBLISHMODELREPLY']._serialized_end=254
+  _globals['_DECLAREDEPLOYMENT']._serialized_start=256
+  _globals['_DECLAREDEPLOYMENT']._serialized_end=344
+  _globals['_DECLAREDEPLOYMENTREPLY']._serialized_start=346
+  _globals['_DECLAREDEPLOYMENTREPLY']._serialized_end=390
+  _globals['_RESERVATIONVIEW']._serialized_start=393
+  _globals['_RESERVATIONVIEW']._serialized_end=903
+  _globals['_RESERVATIONREPLY']._serialized_start=905
+  _globals['_RESERVATIONREPLY']._serialized_end=978
+  _globals['_CREATERESERVATION']._serialized_start=981
+  _globals['_CREATERESERVATION']._serialized_end=1120
+  _globals['_GETRESERVATION']._serialized_start=1122
+  _globals['_GETRESERVATION']._serialized_end=1178
+  _globals['_LISTRESERVATIONS']._serialized_start=1180
+  _globals['_LISTRESERVATIONS']._serialized_end=1214
+  _globals['_RESERVATIONLIST']._serialized_start=1216
+  _globals['_RESERVATIONLIST']._serialized_end=1289
+  _globals['_UPDATERESERVATION']._serialized_start=1292
+  _globals['_UPDATERESERVATION']._serialized_end=1459
+  _globals['_CANCELRESERVATION']._serialized_start=1461
+  _globals['_CANCELRESERVATION']._serialized_end=1520
+  _globals['_LEASEWANT']._serialized_start=1522
+  _globals['_LEASEWANT']._serialized_end=1603
+  _globals['_LEASEREQUEST']._serialized_start=1605
+  _globals['_LEASEREQUEST']._serialized_end=1679
+  _globals['_LEASEGRANT']._serialized_start=1681
+  _globals['_LEASEGRANT']._serialized_end=1768
+  _globals['_LEASEREPLY']._serialized_start=1770
+  _globals['_LEASEREPLY']._serialized_end=1827
 # @@protoc_insertion_point(module_scope)

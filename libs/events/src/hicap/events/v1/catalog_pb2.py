@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dhicap/events/v1/catalog.proto\x12\x0fhicap.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xca\x01\n\nModelPrice\x12\x32\n\x0e\x65\x66\x66\x65\x63tive_from\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1d\n\x15input_micros_per_mtok\x18\x02 \x01(\x03\x12$\n\x1c\x63\x61\x63hed_input_micros_per_mtok\x18\x03 \x01(\x03\x12#\n\x1b\x63\x61\x63he_write_micros_per_mtok\x18\x04 \x01(\x03\x12\x1e\n\x16output_micros_per_mtok\x18\x05 \x01(\x03\"s\n\x0fModelDeployment\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08provider\x18\x02 \x01(\t\x12\x10\n\x08\x62\x61se_url\x18\x03 \x01(\t\x12\x16\n\x0eupstream_model\x18\x04 \x01(\t\x12\x16\n\x0e\x63redential_ref\x18\x05 \x01(\t\"\xad\x01\n\x0eModelPublished\x12\r\n\x05model\x18\x01 \x01(\t\x12\x10\n\x08provider\x18\x02 \x01(\t\x12\x16\n\x0e\x63ontext_window\x18\x03 \x01(\x03\x12\x35\n\x0b\x64\x65ployments\x18\x04 \x03(\x0b\x32 .hicap.events.v1.ModelDeployment\x12+\n\x06prices\x18\x05 \x03(\x0b\x32\x1b.hicap.events.v1.ModelPrice\"\x1f\n\x0eModelWithdrawn\x12\r\n\x05model\x18\x01 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dhicap/events/v1/catalog.proto\x12\x0fhicap.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xca\x01\n\nModelPrice\x12\x32\n\x0e\x65\x66\x66\x65\x63tive_from\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1d\n\x15input_micros_per_mtok\x18\x02 \x01(\x03\x12$\n\x1c\x63\x61\x63hed_input_micros_per_mtok\x18\x03 \x01(\x03\x12#\n\x1b\x63\x61\x63he_write_micros_per_mtok\x18\x04 \x01(\x03\x12\x1e\n\x16output_micros_per_mtok\x18\x05 \x01(\x03\"\x90\x02\n\x0fModelDeployment\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08provider\x18\x02 \x01(\t\x12\x10\n\x08\x62\x61se_url\x18\x03 \x01(\t\x12\x16\n\x0eupstream_model\x18\x04 \x01(\t\x12\x16\n\x0e\x63redential_ref\x18\x05 \x01(\t\x12\x0c\n\x04kind\x18\x06 \x01(\t\x12\x0e\n\x06region\x18\x07 \x01(\t\x12\x0b\n\x03tpm\x18\x08 \x01(\x03\x12\x0b\n\x03rpm\x18\t \x01(\x03\x12\x1a\n\x12hourly_cost_micros\x18\n \x01(\x03\x12\"\n\x1ainput_cost_micros_per_mtok\x18\x0b \x01(\x03\x12#\n\x1boutput_cost_micros_per_mtok\x18\x0c \x01(\x03\"\xad\x01\n\x0eModelPublished\x12\r\n\x05model\x18\x01 \x01(\t\x12\x10\n\x08provider\x18\x02 \x01(\t\x12\x16\n\x0e\x63ontext_window\x18\x03 \x01(\x03\x12\x35\n\x0b\x64\x65ployments\x18\x04 \x03(\x0b\x32 .hicap.events.v1.ModelDeployment\x12+\n\x06prices\x18\x05 \x03(\x0b\x32\x1b.hicap.events.v1.ModelPrice\"\x1f\n\x0eModelWithdrawn\x12\r\n\x05model\x18\x01 \x01(\t\"Y\n\x12\x44\x65ploymentDeclared\x12\r\n\x05model\x18\x01 \x01(\t\x12\x34\n\ndeployment\x18\x02 \x01(\x0b\x32 .hicap.events.v1.ModelDeploymentb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,10 +34,12 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_MODELPRICE']._serialized_start=84
   _globals['_MODELPRICE']._serialized_end=286
-  _globals['_MODELDEPLOYMENT']._serialized_start=288
-  _globals['_MODELDEPLOYMENT']._serialized_end=403
-  _globals['_MODELPUBLISHED']._serialized_start=406
-  _globals['_MODELPUBLISHED']._serialized_end=579
-  _globals['_MODELWITHDRAWN']._serialized_start=581
-  _globals['_MODELWITHDRAWN']._serialized_end=612
+  _globals['_MODELDEPLOYMENT']._serialized_start=289
+  _globals['_MODELDEPLOYMENT']._serialized_end=561
+  _globals['_MODELPUBLISHED']._serialized_start=564
+  _globals['_MODELPUBLISHED']._serialized_end=737
+  _globals['_MODELWITHDRAWN']._serialized_start=739
+  _globals['_MODELWITHDRAWN']._serialized_end=770
+  _globals['_DEPLOYMENTDECLARED']._serialized_start=772
+  _globals['_DEPLOYMENTDECLARED']._serialized_end=861
 # @@protoc_insertion_point(module_scope)

@@ -24,18 +24,32 @@ class ModelPrice(_message.Message):
     def __init__(self, effective_from: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., input_micros_per_mtok: _Optional[int] = ..., cached_input_micros_per_mtok: _Optional[int] = ..., cache_write_micros_per_mtok: _Optional[int] = ..., output_micros_per_mtok: _Optional[int] = ...) -> None: ...
 
 class ModelDeployment(_message.Message):
-    __slots__ = ("name", "provider", "base_url", "upstream_model", "credential_ref")
+    __slots__ = ("name", "provider", "base_url", "upstream_model", "credential_ref", "kind", "region", "tpm", "rpm", "hourly_cost_micros", "input_cost_micros_per_mtok", "output_cost_micros_per_mtok")
     NAME_FIELD_NUMBER: _ClassVar[int]
     PROVIDER_FIELD_NUMBER: _ClassVar[int]
     BASE_URL_FIELD_NUMBER: _ClassVar[int]
     UPSTREAM_MODEL_FIELD_NUMBER: _ClassVar[int]
     CREDENTIAL_REF_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    REGION_FIELD_NUMBER: _ClassVar[int]
+    TPM_FIELD_NUMBER: _ClassVar[int]
+    RPM_FIELD_NUMBER: _ClassVar[int]
+    HOURLY_COST_MICROS_FIELD_NUMBER: _ClassVar[int]
+    INPUT_COST_MICROS_PER_MTOK_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_COST_MICROS_PER_MTOK_FIELD_NUMBER: _ClassVar[int]
     name: str
     provider: str
     base_url: str
     upstream_model: str
     credential_ref: str
-    def __init__(self, name: _Optional[str] = ..., provider: _Optional[str] = ..., base_url: _Optional[str] = ..., upstream_model: _Optional[str] = ..., credential_ref: _Optional[str] = ...) -> None: ...
+    kind: str
+    region: str
+    tpm: int
+    rpm: int
+    hourly_cost_micros: int
+    input_cost_micros_per_mtok: int
+    output_cost_micros_per_mtok: int
+    def __init__(self, name: _Optional[str] = ..., provider: _Optional[str] = ..., base_url: _Optional[str] = ..., upstream_model: _Optional[str] = ..., credential_ref: _Optional[str] = ..., kind: _Optional[str] = ..., region: _Optional[str] = ..., tpm: _Optional[int] = ..., rpm: _Optional[int] = ..., hourly_cost_micros: _Optional[int] = ..., input_cost_micros_per_mtok: _Optional[int] = ..., output_cost_micros_per_mtok: _Optional[int] = ...) -> None: ...
 
 class ModelPublished(_message.Message):
     __slots__ = ("model", "provider", "context_window", "deployments", "prices")
@@ -56,3 +70,11 @@ class ModelWithdrawn(_message.Message):
     MODEL_FIELD_NUMBER: _ClassVar[int]
     model: str
     def __init__(self, model: _Optional[str] = ...) -> None: ...
+
+class DeploymentDeclared(_message.Message):
+    __slots__ = ("model", "deployment")
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    DEPLOYMENT_FIELD_NUMBER: _ClassVar[int]
+    model: str
+    deployment: ModelDeployment
+    def __init__(self, model: _Optional[str] = ..., deployment: _Optional[_Union[ModelDeployment, _Mapping]] = ...) -> None: ...

@@ -24,23 +24,23 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1chicap/events/v1/egress.proto\x12\x0fhicap.events.v1\"L\n\x0c\x45gressTarget\x12\x12\n\ndeployment\x18\x01 \x01(\t\x12\x10\n\x08provider\x18\x02 \x01(\t\x12\x16\n\x0eupstream_model\x18\x03 \x01(\t\"\xd2\x01\n\nEgressCall\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0e\n\x06org_id\x18\x02 \x01(\t\x12)\n\x07surface\x18\x03 \x01(\x0e\x32\x18.hicap.events.v1.Surface\x12\x0c\n\x04\x62ody\x18\x04 \x01(\x0c\x12\r\n\x05model\x18\x05 \x01(\t\x12.\n\x07targets\x18\x06 \x03(\x0b\x32\x1d.hicap.events.v1.EgressTarget\x12\x14\n\x0cprovider_key\x18\x07 \x01(\t\x12\x12\n\ndeadline_s\x18\x08 \x01(\x01\"n\n\nEgressHead\x12\x0e\n\x06status\x18\x01 \x01(\x05\x12\x14\n\x0c\x63ontent_type\x18\x02 \x01(\t\x12\x12\n\ndeployment\x18\x03 \x01(\t\x12\x14\n\x0cmodel_served\x18\x04 \x01(\t\x12\x10\n\x08\x61ttempts\x18\x05 \x01(\x05\"\xec\x01\n\rEgressTrailer\x12\x14\n\x0cinput_tokens\x18\x01 \x01(\x03\x12\x1b\n\x13\x63\x61\x63hed_input_tokens\x18\x02 \x01(\x03\x12\x1a\n\x12\x63\x61\x63he_write_tokens\x18\x03 \x01(\x03\x12\x15\n\routput_tokens\x18\x04 \x01(\x03\x12\x18\n\x10reasoning_tokens\x18\x05 \x01(\x03\x12\x15\n\rfinish_reason\x18\x06 \x01(\t\x12\x12\n\nerror_code\x18\x07 \x01(\t\x12\x15\n\rend_user_hash\x18\x08 \x01(\t\x12\x19\n\x11route_fingerprint\x18\t \x01(\t\"x\n\x0c\x45gressAnswer\x12)\n\x04head\x18\x01 \x01(\x0b\x32\x1b.hicap.events.v1.EgressHead\x12\x0c\n\x04\x62ody\x18\x02 \x01(\x0c\x12/\n\x07trailer\x18\x03 \x01(\x0b\x32\x1e.hicap.events.v1.EgressTrailer*\x7f\n\x07Surface\x12\x17\n\x13SURFACE_UNSPECIFIED\x10\x00\x12\x17\n\x13SURFACE_OPENAI_CHAT\x10\x01\x12\x1e\n\x1aSURFACE_ANTHROPIC_MESSAGES\x10\x02\x12\"\n\x1eSURFACE_ANTHROPIC_COUNT_TOKENS\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1chicap/events/v1/egress.proto\x12\x0fhicap.events.v1\"Z\n\x0c\x45gressTarget\x12\x12\n\ndeployment\x18\x01 \x01(\t\x12\x10\n\x08provider\x18\x02 \x01(\t\x12\x16\n\x0eupstream_model\x18\x03 \x01(\t\x12\x0c\n\x04lane\x18\x04 \x01(\t\"\xd2\x01\n\nEgressCall\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0e\n\x06org_id\x18\x02 \x01(\t\x12)\n\x07surface\x18\x03 \x01(\x0e\x32\x18.hicap.events.v1.Surface\x12\x0c\n\x04\x62ody\x18\x04 \x01(\x0c\x12\r\n\x05model\x18\x05 \x01(\t\x12.\n\x07targets\x18\x06 \x03(\x0b\x32\x1d.hicap.events.v1.EgressTarget\x12\x14\n\x0cprovider_key\x18\x07 \x01(\t\x12\x12\n\ndeadline_s\x18\x08 \x01(\x01\"|\n\nEgressHead\x12\x0e\n\x06status\x18\x01 \x01(\x05\x12\x14\n\x0c\x63ontent_type\x18\x02 \x01(\t\x12\x12\n\ndeployment\x18\x03 \x01(\t\x12\x14\n\x0cmodel_served\x18\x04 \x01(\t\x12\x10\n\x08\x61ttempts\x18\x05 \x01(\x05\x12\x0c\n\x04lane\x18\x06 \x01(\t\"\xec\x01\n\rEgressTrailer\x12\x14\n\x0cinput_tokens\x18\x01 \x01(\x03\x12\x1b\n\x13\x63\x61\x63hed_input_tokens\x18\x02 \x01(\x03\x12\x1a\n\x12\x63\x61\x63he_write_tokens\x18\x03 \x01(\x03\x12\x15\n\routput_tokens\x18\x04 \x01(\x03\x12\x18\n\x10reasoning_tokens\x18\x05 \x01(\x03\x12\x15\n\rfinish_reason\x18\x06 \x01(\t\x12\x12\n\nerror_code\x18\x07 \x01(\t\x12\x15\n\rend_user_hash\x18\x08 \x01(\t\x12\x19\n\x11route_fingerprint\x18\t \x01(\t\"x\n\x0c\x45gressAnswer\x12)\n\x04head\x18\x01 \x01(\x0b\x32\x1b.hicap.events.v1.EgressHead\x12\x0c\n\x04\x62ody\x18\x02 \x01(\x0c\x12/\n\x07trailer\x18\x03 \x01(\x0b\x32\x1e.hicap.events.v1.EgressTrailer*\x7f\n\x07Surface\x12\x17\n\x13SURFACE_UNSPECIFIED\x10\x00\x12\x17\n\x13SURFACE_OPENAI_CHAT\x10\x01\x12\x1e\n\x1aSURFACE_ANTHROPIC_MESSAGES\x10\x02\x12\"\n\x1eSURFACE_ANTHROPIC_COUNT_TOKENS\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'hicap.events.v1.egress_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SURFACE']._serialized_start=813
-  _globals['_SURFACE']._serialized_end=940
+  _globals['_SURFACE']._serialized_start=841
+  _globals['_SURFACE']._serialized_end=968
   _globals['_EGRESSTARGET']._serialized_start=49
-  _globals['_EGRESSTARGET']._serialized_end=125
-  _globals['_EGRESSCALL']._serialized_start=128
-  _globals['_EGRESSCALL']._serialized_end=338
-  _globals['_EGRESSHEAD']._serialized_start=340
-  _globals['_EGRESSHEAD']._serialized_end=450
-  _globals['_EGRESSTRAILER']._serialized_start=453
-  _globals['_EGRESSTRAILER']._serialized_end=689
-  _globals['_EGRESSANSWER']._serialized_start=691
-  _globals['_EGRESSANSWER']._serialized_end=811
+  _globals['_EGRESSTARGET']._serialized_end=139
+  _globals['_EGRESSCALL']._serialized_start=142
+  _globals['_EGRESSCALL']._serialized_end=352
+  _globals['_EGRESSHEAD']._serialized_start=354
+  _globals['_EGRESSHEAD']._serialized_end=478
+  _globals['_EGRESSTRAILER']._serialized_start=481
+  _globals['_EGRESSTRAILER']._serialized_end=717
+  _globals['_EGRESSANSWER']._serialized_start=719
+  _globals['_EGRESSANSWER']._serialized_end=839
 # @@protoc_insertion_point(module_scope)

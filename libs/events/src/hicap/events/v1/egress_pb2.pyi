@@ -19,14 +19,16 @@ SURFACE_ANTHROPIC_MESSAGES: Surface
 SURFACE_ANTHROPIC_COUNT_TOKENS: Surface
 
 class EgressTarget(_message.Message):
-    __slots__ = ("deployment", "provider", "upstream_model")
+    __slots__ = ("deployment", "provider", "upstream_model", "lane")
     DEPLOYMENT_FIELD_NUMBER: _ClassVar[int]
     PROVIDER_FIELD_NUMBER: _ClassVar[int]
     UPSTREAM_MODEL_FIELD_NUMBER: _ClassVar[int]
+    LANE_FIELD_NUMBER: _ClassVar[int]
     deployment: str
     provider: str
     upstream_model: str
-    def __init__(self, deployment: _Optional[str] = ..., provider: _Optional[str] = ..., upstream_model: _Optional[str] = ...) -> None: ...
+    lane: str
+    def __init__(self, deployment: _Optional[str] = ..., provider: _Optional[str] = ..., upstream_model: _Optional[str] = ..., lane: _Optional[str] = ...) -> None: ...
 
 class EgressCall(_message.Message):
     __slots__ = ("request_id", "org_id", "surface", "body", "model", "targets", "provider_key", "deadline_s")
@@ -49,18 +51,20 @@ class EgressCall(_message.Message):
     def __init__(self, request_id: _Optional[str] = ..., org_id: _Optional[str] = ..., surface: _Optional[_Union[Surface, str]] = ..., body: _Optional[bytes] = ..., model: _Optional[str] = ..., targets: _Optional[_Iterable[_Union[EgressTarget, _Mapping]]] = ..., provider_key: _Optional[str] = ..., deadline_s: _Optional[float] = ...) -> None: ...
 
 class EgressHead(_message.Message):
-    __slots__ = ("status", "content_type", "deployment", "model_served", "attempts")
+    __slots__ = ("status", "content_type", "deployment", "model_served", "attempts", "lane")
     STATUS_FIELD_NUMBER: _ClassVar[int]
     CONTENT_TYPE_FIELD_NUMBER: _ClassVar[int]
     DEPLOYMENT_FIELD_NUMBER: _ClassVar[int]
     MODEL_SERVED_FIELD_NUMBER: _ClassVar[int]
     ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    LANE_FIELD_NUMBER: _ClassVar[int]
     status: int
     content_type: str
     deployment: str
     model_served: str
     attempts: int
-    def __init__(self, status: _Optional[int] = ..., content_type: _Optional[str] = ..., deployment: _Optional[str] = ..., model_served: _Optional[str] = ..., attempts: _Optional[int] = ...) -> None: ...
+    lane: str
+    def __init__(self, status: _Optional[int] = ..., content_type: _Optional[str] = ..., deployment: _Optional[str] = ..., model_served: _Optional[str] = ..., attempts: _Optional[int] = ..., lane: _Optional[str] = ...) -> None: ...
 
 class EgressTrailer(_message.Message):
     __slots__ = ("input_tokens", "cached_input_tokens", "cache_write_tokens", "output_tokens", "reasoning_tokens", "finish_reason", "error_code", "end_user_hash", "route_fingerprint")

@@ -72,3 +72,36 @@ class DeleteUsageReply(_message.Message):
     ORG_ID_FIELD_NUMBER: _ClassVar[int]
     org_id: str
     def __init__(self, org_id: _Optional[str] = ...) -> None: ...
+
+class UsageSeriesQuery(_message.Message):
+    __slots__ = ("org_id", "model", "to", "bucket_s")
+    ORG_ID_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    FROM_FIELD_NUMBER: _ClassVar[int]
+    TO_FIELD_NUMBER: _ClassVar[int]
+    BUCKET_S_FIELD_NUMBER: _ClassVar[int]
+    org_id: str
+    model: str
+    to: _timestamp_pb2.Timestamp
+    bucket_s: int
+    def __init__(self, org_id: _Optional[str] = ..., model: _Optional[str] = ..., to: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., bucket_s: _Optional[int] = ..., **kwargs) -> None: ...
+
+class UsageSeriesPoint(_message.Message):
+    __slots__ = ("start", "reserved_tokens", "spot_tokens", "on_demand_tokens", "byok_tokens")
+    START_FIELD_NUMBER: _ClassVar[int]
+    RESERVED_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    SPOT_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    ON_DEMAND_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    BYOK_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    start: _timestamp_pb2.Timestamp
+    reserved_tokens: int
+    spot_tokens: int
+    on_demand_tokens: int
+    byok_tokens: int
+    def __init__(self, start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reserved_tokens: _Optional[int] = ..., spot_tokens: _Optional[int] = ..., on_demand_tokens: _Optional[int] = ..., byok_tokens: _Optional[int] = ...) -> None: ...
+
+class UsageSeriesReply(_message.Message):
+    __slots__ = ("points",)
+    POINTS_FIELD_NUMBER: _ClassVar[int]
+    points: _containers.RepeatedCompositeFieldContainer[UsageSeriesPoint]
+    def __init__(self, points: _Optional[_Iterable[_Union[UsageSeriesPoint, _Mapping]]] = ...) -> None: ...
