@@ -80,7 +80,7 @@ class CapacitySection(BaseSettings):
     capacity_window_s: float = Field(
         60.0,
         gt=0,
-        description="The admission window a reservation's TPM is counted in (a minute; tests shorten it).",
+        description="The minute reserved TPM is counted in: a reservation admits its TPM per window (60; tests shorten it).",
     )
     lease_interval_s: float = Field(
         1.0,
@@ -111,6 +111,10 @@ class CapacitySchedulerSettings(BaseServiceSettings, TemporalSection, CapacitySe
         30 * 86_400.0,
         gt=0,
         description="Length of a reservation period (a month: 30 days; tests use seconds).",
+    )
+    deployments_file: Path | None = Field(
+        None,
+        description="TOML file of provider deployments ([[deployments]] with model, kind, tpm...) declared at start.",
     )
 
 
@@ -161,6 +165,13 @@ class MeteringSettings(BaseServiceSettings, TemporalSection):
 class ProviderSimSettings(BaseServiceSettings):
     provider_sim_port: int = Field(
         0, description="Port of provider-sim's fake provider APIs; 0 picks a free one."
+    )
+    provider_sim_deployments_file: Path | None = Field(
+        None,
+        description="Deployments file whose TPM/RPM limits provider-sim enforces per deployment (429 over them).",
+    )
+    provider_sim_window_s: float = Field(
+        60.0, gt=0, description="The sliding window provider-sim counts those limits in."
     )
 
 
