@@ -1,44 +1,77 @@
-"""The catalogue command: `publish_model` -> validate -> append ModelPublished -> reply.
+"""The catalogue commands: `publish_model` and `declare_deployment` -> validate -> append
+ModelPublished / DeploymentDeclared -> reply.
 
-Commands are handled one at a time (an asyncio.Lock) and each answers only once its event
-is stored and folded into this process's catalogue projection, so a caller that publishes
-and then reads sees its model, and the next command decides against it. Capacity-scheduler
-therefore answers catalogue commands from ONE replica, as auth does. Imports no nats.
+They decide through the scheduler's `CapacityWriter` (one lock, the caught-up projection)
+and answer once the event is stored and folded in, so a caller that publishes and then
+reads sees its model, and a deployment never shrinks below what reservations hold of it.
+`declare_deployments` declares a deployments file's entries that differ from the
+catalogue (at start). Imports no nats.
 """
 
 from __future__ import annotations
 
-import asyncio
+import logging
+from collections.abc import Iterable
+from functools import partial
 
-from hicap.bus import Bus, ProjectionRunner, append, caught_up
-from hicap.capacity_scheduler.domain import decide_publish
-from hicap.catalog import Catalog, model_from_event
-from hicap.events import Clock, IdFactory, new_event, utc_now, uuid7
+from hicap.capacity_scheduler.domain import decide_declare_deployment, decide_publish
+from hicap.capacity_scheduler.projections import CapacityState
+from hicap.capacity_scheduler.writer import CapacityWriter
+from hicap.catalog import Catalog, Deployment, deployment_from_proto, model_from_event
+from hicap.events import catalog_pb2
 from hicap.events.v1 import capacity_commands_pb2 as cmd
 
 __all__ = ["CatalogHandlers"]
 
+log = logging.getLogger(__name__)
+
 
 class CatalogHandlers:
-    def __init__(
-        self,
-        bus: Bus,
-        runner: ProjectionRunner[Catalog],
-        *,
-        ids: IdFactory = uuid7,
-        clock: Clock = utc_now,
-    ) -> None:
-        self.bus, self.runner, self.ids, self.clock = bus, runner, ids, clock
-        self._lock = asyncio.Lock()
+    def __init__(self, writer: CapacityWriter) -> None:
+        self.writer = writer
 
     @property
     def catalog(self) -> Catalog:
-        return self.runner.projection.state
+        return self.writer.state.catalog
 
     async def publish_model(self, req: cmd.PublishModel) -> cmd.PublishModelReply:
-        async with self._lock:
-            await caught_up(self.runner)
-            payload = decide_publish(self.catalog, model_from_event(req.model))
-            event = new_event(payload, clock=self.clock, ids=self.ids)
-            await append(self.bus, self.runner, [event])
+        model = model_from_event(req.model)
+        payload = await self.writer.write(lambda s: decide_publish(s.catalog, model))
+        assert payload is not None  # decide_publish always returns an event
         return cmd.PublishModelReply(model=payload.model)
+
+    async def declare_deployment(self, req: cmd.DeclareDeployment) -> cmd.DeclareDeploymentReply:
+        payload = await self.writer.write(
+            lambda s: _declare(s, req.model, deployment_from_proto(req.deployment))
+        )
+        assert payload is not None
+        return cmd.DeclareDeploymentReply(deployment=payload.deployment.name)
+
+    async def declare_deployments(self, entries: Iterable[tuple[str, Deployment]]) -> int:
+        """Declare each (model, deployment) that differs from the catalogue's; how many."""
+        declared = 0
+        for model, deployment in entries:
+            payload = await self.writer.write(partial(_changed, model=model, d=deployment))
+            if payload is not None:
+                log.info(
+                    "declared deployment %s of %s from the deployments file", deployment.name, model
+                )
+                declared += 1
+        return declared
+
+
+def _declare(s: CapacityState, model: str, d: Deployment) -> catalog_pb2.DeploymentDeclared:
+    held = s.reservations.allocated(d.name)
+    return decide_declare_deployment(s.catalog, model, d, allocated_tpm=held)
+
+
+def _changed(
+    s: CapacityState, *, model: str, d: Deployment
+) -> catalog_pb2.DeploymentDeclared | None:
+    payload = _declare(s, model, d)
+    same_model = s.catalog.model_of(d.name)
+    current = s.catalog.deployment(d.name)
+    unchanged = same_model is not None and same_model.name == model
+    if unchanged and current == deployment_from_proto(payload.deployment):
+        return None
+    return payload

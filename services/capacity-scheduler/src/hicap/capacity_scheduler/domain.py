@@ -1,8 +1,12 @@
-"""Capacity-scheduler's rules for the model catalogue: may this model be published?
+"""Capacity-scheduler's rules for the model catalogue: may this model be published, may
+this deployment be declared?
 
 `decide_publish(catalog, model)` returns the `ModelPublished` event to append, or raises
-InvalidRequest naming the offending field (`deployments[0].base_url: ...`). It normalises
-(a deployment without a provider takes the model's) and never reads a clock or does I/O.
+InvalidRequest naming the offending field (`deployments[0].base_url: ...`).
+`decide_declare_deployment(catalog, model, deployment, allocated_tpm=...)` returns the
+`DeploymentDeclared` event, or InvalidRequest / NotFound; a reserved deployment needs TPM
+and may not shrink below what reservations hold of it (`allocated_tpm`). Both normalise
+(a deployment without a provider takes the model's) and never read a clock or do I/O.
 A base URL with a user or password in it is refused: an event must never carry a secret.
 Imports no nats, no clock.
 """
@@ -14,11 +18,20 @@ from collections.abc import Iterable
 from dataclasses import replace
 from urllib.parse import urlsplit
 
-from hicap.catalog import PROVIDERS, Catalog, Deployment, Model, Price, model_to_event
-from hicap.errors import InvalidRequest
+from hicap.catalog import (
+    KINDS,
+    PROVIDERS,
+    Catalog,
+    Deployment,
+    Model,
+    Price,
+    deployment_to_proto,
+    model_to_event,
+)
+from hicap.errors import InvalidRequest, NotFound
 from hicap.events import catalog_pb2
 
-__all__ = ["MAX_PRICES", "NAME_PATTERN", "decide_publish"]
+__all__ = ["MAX_PRICES", "NAME_PATTERN", "decide_declare_deployment", "decide_publish"]
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 """Model and deployment names: no '/' or ':' (they would break `/models/{m}:generate...`)."""
@@ -42,6 +55,35 @@ def decide_publish(catalog: Catalog, model: Model) -> catalog_pb2.ModelPublished
     return model_to_event(replace(model, deployments=deployments))
 
 
+def decide_declare_deployment(
+    catalog: Catalog, model: str, deployment: Deployment, *, allocated_tpm: int = 0
+) -> catalog_pb2.DeploymentDeclared:
+    """The event that adds `deployment` to `model` (or replaces the one of that name).
+
+    `allocated_tpm` is what live reservations hold of the deployment of that name now.
+    """
+    owner = catalog.model(model)
+    if owner is None:
+        raise NotFound(f"model: no model named {model!r}; publish it first")
+    d = _checked_deployment(
+        "deployment", replace(deployment, provider=deployment.provider or owner.provider)
+    )
+    other = catalog.model_of(d.name)
+    if other is not None and other.name != model:
+        raise InvalidRequest(f"deployment.name: {d.name} is already a deployment of {other.name}")
+    held = allocated_tpm if d.reserved else 0
+    if allocated_tpm > held:
+        raise InvalidRequest(
+            f"deployment.kind: {d.name} holds {allocated_tpm:,} reserved TPM of reservations; "
+            "it stays reserved until they end"
+        )
+    if d.tpm < held:
+        raise InvalidRequest(
+            f"deployment.tpm: reservations hold {held:,} TPM of {d.name}; it cannot shrink to {d.tpm:,}"
+        )
+    return catalog_pb2.DeploymentDeclared(model=model, deployment=deployment_to_proto(d))
+
+
 def _checked_deployment(field: str, d: Deployment) -> Deployment:
     _check_name(f"{field}.name", d.name)
     _check_provider(f"{field}.provider", d.provider)
@@ -50,7 +92,25 @@ def _checked_deployment(field: str, d: Deployment) -> Deployment:
         raise InvalidRequest(f"{field}.upstream_model: must not be empty")
     if not REF_PATTERN.fullmatch(d.credential_ref):
         raise InvalidRequest(f"{field}.credential_ref: letters, digits and . _ : - only")
+    _check_capacity(field, d)
     return d
+
+
+def _check_capacity(field: str, d: Deployment) -> None:
+    if d.kind not in KINDS:
+        raise InvalidRequest(f"{field}.kind: one of {', '.join(sorted(KINDS))}")
+    counts = (
+        ("tpm", d.tpm),
+        ("rpm", d.rpm),
+        ("hourly_cost_micros", d.hourly_cost_micros),
+        ("input_cost_micros_per_mtok", d.input_cost_micros_per_mtok),
+        ("output_cost_micros_per_mtok", d.output_cost_micros_per_mtok),
+    )
+    for name, value in counts:
+        if value < 0:
+            raise InvalidRequest(f"{field}.{name}: must not be negative")
+    if d.reserved and d.tpm <= 0:
+        raise InvalidRequest(f"{field}.tpm: a reserved deployment needs the TPM bought (> 0)")
 
 
 def _check_deployment_names(
