@@ -1,6 +1,6 @@
 """`make bench`: run every benchmark in tests/perf and print its numbers.
 
-`python -m tests.perf [startup|bus|request-path|metering] [--profile]` runs some. Benchmarks are bounded in requests and
+`python -m tests.perf [startup|bus|request-path|metering|admission] [--profile]` runs some. Benchmarks are bounded in requests and
 time, target loopback only, and stop by themselves; none is part of `make test`.
 """
 
@@ -8,13 +8,20 @@ from __future__ import annotations
 
 import sys
 
-from tests.perf import bench_bus, bench_metering, bench_request_path, bench_startup
+from tests.perf import (
+    bench_admission,
+    bench_bus,
+    bench_metering,
+    bench_request_path,
+    bench_startup,
+)
 
 BENCHES = {
     "startup": bench_startup.main,
     "bus": bench_bus.main,
     "request-path": bench_request_path.main,
     "metering": bench_metering.main,
+    "admission": bench_admission.main,
 }
 
 

@@ -81,6 +81,7 @@ ROLES: Mapping[str, Deployment] = {
     "overloaded": Deployment(fault=Fault.OVERLOADED),
     "limited-wait": Deployment(rpm=1, window_s=1.0),
     "limited-short": Deployment(rpm=1, window_s=1.0),
+    "limited-lane": Deployment(rpm=1, window_s=30.0),  # one call, then 429 for a long while
     "slow": Deployment(latency=Latency(ttft_ms=3000)),
     "reset": Deployment(fault=Fault.RESET, latency=Latency(tps=20)),  # paced: head first
     "reset-now": Deployment(fault=Fault.RESET),

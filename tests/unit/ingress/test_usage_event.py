@@ -118,6 +118,19 @@ def test_byok_costs_nothing_and_shows_what_it_would_have_cost() -> None:
     assert u.list_value_micros == 31_455
 
 
+def test_reserved_lane_tokens_cost_nothing_more_and_keep_their_list_value() -> None:
+    u = usage_event(call(lane="reserved"), CATALOG).payload
+    assert u.lane == usage_pb2.LANE_RESERVED
+    assert [
+        u.input_cost_micros,
+        u.cached_input_cost_micros,
+        u.cache_write_cost_micros,
+        u.output_cost_micros,
+        u.total_cost_micros,
+    ] == [0, 0, 0, 0, 0]
+    assert u.list_value_micros == 31_455
+
+
 def test_the_route_header_wins_over_the_fingerprint() -> None:
     u = usage_event(call(route_header="support-bot/v2"), CATALOG).payload
     assert u.route == "support-bot/v2"

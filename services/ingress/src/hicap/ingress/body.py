@@ -1,6 +1,8 @@
 """Reading a request body at the edge: refused with 413 past `max_body_bytes` (by its
 Content-Length first, then by counting what arrives, so a huge body is never buffered
-whole), and parsed once with orjson only to learn `model` and `stream`. Everything else
+whole), and parsed once with orjson only to learn `model`, `stream` and the output
+allowance the caller set (`max_completion_tokens`, else `max_tokens`: OpenAI's and
+Anthropic's name alike), which admission charges a reservation for. Everything else
 in the body is egress's surface codec's to validate. Never logs or echoes the body.
 Imports hicap.errors, orjson and starlette only.
 """
@@ -23,6 +25,7 @@ class RequestHead:
 
     model: str
     stream: bool
+    max_output_tokens: int | None = None  # None: the caller set no limit
 
 
 async def read_body(request: Request, max_bytes: int) -> bytes:
@@ -42,7 +45,8 @@ async def read_body(request: Request, max_bytes: int) -> bytes:
 
 
 def parse_head(body: bytes) -> RequestHead:
-    """`model` and `stream`; InvalidRequest for bad JSON, a non-object or a missing model."""
+    """`model`, `stream` and the output limit; InvalidRequest for bad JSON, a non-object
+    or a missing model (a malformed limit is egress's to refuse: here it is just unset)."""
     try:
         value = orjson.loads(body)
     except orjson.JSONDecodeError:
@@ -52,7 +56,17 @@ def parse_head(body: bytes) -> RequestHead:
     model = value.get("model")
     if not isinstance(model, str) or not model:
         raise InvalidRequest("model: required, a non-empty string")
-    return RequestHead(model=model, stream=value.get("stream") is True)
+    return RequestHead(
+        model=model, stream=value.get("stream") is True, max_output_tokens=_output_limit(value)
+    )
+
+
+def _output_limit(body: dict[str, object]) -> int | None:
+    for name in ("max_completion_tokens", "max_tokens"):
+        limit = body.get(name)
+        if isinstance(limit, int) and not isinstance(limit, bool) and limit > 0:
+            return limit
+    return None
 
 
 def _too_large(max_bytes: int) -> PayloadTooLarge:

@@ -1,9 +1,12 @@
 """The outermost layer of every request (a plain ASGI middleware, cheap on the hot path):
-it gives the request its id and lane, puts `x-request-id` (ours, a UUIDv7; the caller's
-own id comes back as `x-client-request-id`), `request-id` (what the Anthropic SDK reads)
-and `x-hicap-lane` on EVERY response, errors included, and turns an exception nothing else
-handled into a 500 in the caller's error format. Reads header names, never logs a value.
-Imports hicap.errors, hicap.events and starlette only.
+it gives the request its id and first lane (`byok` with `x-provider-key`, else
+`on-demand`), puts `x-request-id` (ours, a UUIDv7; the caller's own id comes back as
+`x-client-request-id`), `request-id` (what the Anthropic SDK reads) and `x-hicap-lane` on
+EVERY response, errors included, and turns an exception nothing else handled into a 500
+in the caller's error format. The lane header is the request's final lane, read when the
+response starts: the relay moves it (`set_lane`) to the lane admission chose (`reserved`
+on a 429 past a reservation) and then to the lane egress served it on. Reads header
+names, never logs a value. Imports hicap.errors, hicap.events and starlette only.
 """
 
 from __future__ import annotations
@@ -20,12 +23,21 @@ from hicap.errors import Internal
 from hicap.events import IdFactory, uuid7
 from hicap.ingress.errors import error_response, surface_of
 
-__all__ = ["BYOK", "ON_DEMAND", "EdgeMiddleware", "RequestContext", "context_of"]
+__all__ = [
+    "BYOK",
+    "ON_DEMAND",
+    "RESERVED",
+    "EdgeMiddleware",
+    "RequestContext",
+    "context_of",
+    "set_lane",
+]
 
 log = logging.getLogger(__name__)
 
-ON_DEMAND, BYOK = "on-demand", "byok"
+RESERVED, ON_DEMAND, BYOK = "reserved", "on-demand", "byok"
 _SCOPE_KEY = "hicap.context"
+_LANE_KEY = "hicap.lane"
 _SANE_CLIENT_ID = re.compile(rb"[\x21-\x7e]{1,128}")
 
 
@@ -41,6 +53,11 @@ def context_of(request: Request) -> RequestContext:
     return context
 
 
+def set_lane(scope: Scope, lane: str) -> None:
+    """The lane `x-hicap-lane` will say (the last one set before the response starts)."""
+    scope[_LANE_KEY] = lane
+
+
 def _context(scope: Scope, ids: IdFactory) -> RequestContext:
     request_id, lane, client_id = ids(), ON_DEMAND, b""
     for name, value in scope["headers"]:
@@ -49,7 +66,7 @@ def _context(scope: Scope, ids: IdFactory) -> RequestContext:
         elif name == b"x-request-id" and _SANE_CLIENT_ID.fullmatch(value):
             client_id = value
     rid = request_id.encode()
-    headers = [(b"x-request-id", rid), (b"request-id", rid), (b"x-hicap-lane", lane.encode())]
+    headers = [(b"x-request-id", rid), (b"request-id", rid)]
     if client_id:
         headers.append((b"x-client-request-id", client_id))
     return RequestContext(request_id, lane, tuple(headers))
@@ -71,7 +88,12 @@ class EdgeMiddleware:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                message["headers"] = [*message.get("headers", ()), *context.response_headers]
+                lane = scope.get(_LANE_KEY, context.lane).encode()
+                message["headers"] = [
+                    *message.get("headers", ()),
+                    *context.response_headers,
+                    (b"x-hicap-lane", lane),
+                ]
             await send(message)
 
         try:

@@ -1,9 +1,14 @@
 """The request path of an API call: authenticate the key, read and check the body, find the
-model, build the `EgressCall`, send it to provider-egress over the hot path and relay the
+model, admit it to a lane (`admission`, from memory: no await unless a no-overflow
+reservation has to wait for its lease refill), build the `EgressCall` with that lane's
+targets (`reserved`: the reservation's allocated deployments, then, when it allows
+overflow, the model's on-demand ones; `on-demand` and `byok`: the on-demand ones), send it to provider-egress over the hot path and relay the
 frames it answers with (`H` head, `B` body bytes written as they are, `T` trailer kept
 for metering). A HicapError before the head is raised (the app renders it in the
 caller's format); after the head of a stream it becomes the surface's SSE error event,
-which ends the stream. The client going away closes the egress stream, which cancels
+which ends the stream. The lane egress served the call on (its head) is the call's lane
+from then on: in `x-hicap-lane`, in the record, and in what the ticket settles (the real
+tokens replace the estimate; served on-demand, the estimate is refunded). The client going away closes the egress stream, which cancels
 the upstream call. Every call sent to egress ends in exactly one `CallRecord` handed to
 `on_complete` (after the last byte of a stream, right before a whole answer is
 returned, or when egress refused the call), with its timing: start (wall clock), total
@@ -26,14 +31,16 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from hicap.catalog import Catalog, Model
+from hicap.catalog import Catalog, Model, Reservations
 from hicap.errors import HicapError, Internal, PermissionDenied
 from hicap.events import Clock, egress_pb2, utc_now
 from hicap.events.egress import ANSWER, BODY, HEAD, TRAILER, Frame, egress_subject, parse_frame
+from hicap.ingress.admission import Admission, Ticket
 from hicap.ingress.body import parse_head, read_body
-from hicap.ingress.edge import RequestContext, context_of
+from hicap.ingress.edge import BYOK, ON_DEMAND, RESERVED, RequestContext, context_of, set_lane
 from hicap.ingress.errors import ApiSurface, ModelNotFound, error_event, spec_for
 from hicap.ingress.keys import KeyRecord, KeyRing
+from hicap.ingress.lanes import targets_for
 from hicap.ingress.request_auth import presented_key
 
 __all__ = [
@@ -53,6 +60,8 @@ log = logging.getLogger(__name__)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 _NO_HEAD = egress_pb2.EgressHead()  # never mutated: `_failed` copies it
+_COUNT_TOKENS = egress_pb2.SURFACE_ANTHROPIC_COUNT_TOKENS
+_NO_RESERVATIONS = Reservations()
 CLIENT_CLOSED = "client_closed"
 """The error code of a stream the caller left before its end (no trailer came)."""
 
@@ -76,6 +85,8 @@ class RelayConfig:
     max_body_bytes: int
     deadline_s: float = 120.0  # how long a caller waits for the first byte, retries included
     idle_timeout_s: float = 90.0  # longest silence between two frames of a stream
+    output_allowance_tokens: int = 1024  # charged when a request sets no max tokens
+    capacity_window_s: float = 60.0  # the default admission's window (no reservations)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +105,7 @@ class CallRecord:
     request_id: str
     key: KeyRecord
     model: str
-    lane: str
+    lane: str  # the lane admitted to until egress answers; then the lane it served on
     surface: int
     head: egress_pb2.EgressHead
     trailer: egress_pb2.EgressTrailer | None
@@ -122,9 +133,15 @@ class Relay:
         *,
         clock: Clock = utc_now,
         timer: Callable[[], float] = time.perf_counter,
+        admission: Admission | None = None,
     ) -> None:
         self.keys, self.catalog, self.egress, self.config = keys, catalog, egress, config
         self.on_complete, self.clock, self.timer = on_complete, clock, timer
+        self.admission = admission or Admission(
+            lambda: _NO_RESERVATIONS,
+            window_s=config.capacity_window_s,
+            allowance_tokens=config.output_allowance_tokens,
+        )
 
     def authenticate(self, request: Request) -> KeyRecord:
         return self.keys.authenticate(presented_key(request.headers, request.scope["query_string"]))
@@ -150,13 +167,22 @@ class Relay:
 
     async def handle(self, request: Request, surface: int, errors: ApiSurface) -> Response:
         """One API call, from the raw request to the relayed answer."""
-        meter = _Meter(self.on_complete, self.clock(), self.timer)
+        started_at = self.clock()
         key = self.authenticate(request)
         body = await read_body(request, self.config.max_body_bytes)
         head = parse_head(body)
         model = self.model_for(key, head.model)
         context = context_of(request)
-        call = _egress_call(context.request_id, key, model, surface, body, request)
+        provider_key = request.headers.get("x-provider-key", "").strip()  # BYOK; never logged
+        ticket = self._admit(key, model, surface, len(body), head.max_output_tokens, provider_key)
+        if ticket is None:  # a reservation without overflow, used up: room within 200 ms?
+            set_lane(request.scope, RESERVED)
+            estimate = self.admission.estimate(len(body), head.max_output_tokens)
+            ticket = await self.admission.wait_for_room(key.org_id, model.name, estimate)
+        set_lane(request.scope, ticket.lane)
+        meter = _Meter(self.on_complete, started_at, self.timer, self.admission, ticket)
+        call = _egress_call(context.request_id, key, model, surface, body, provider_key)
+        call.targets.extend(targets_for(self.catalog(), model, ticket))
         call.deadline_s = self.config.deadline_s
         frames = self.egress.stream(
             egress_subject(model.provider),
@@ -164,16 +190,16 @@ class Relay:
             first_timeout_s=self.config.deadline_s + 5.0,  # egress's own deadline answers first
             idle_timeout_s=self.config.idle_timeout_s,
         )
-        record = _record(context, key, model.name, surface, head.stream, request)
+        record = _record(context, key, model.name, ticket.lane, surface, head.stream, request)
         try:
             first = await _first(frames)
         except HicapError as err:  # egress (or the provider) refused: metered, zero tokens
             meter.finish(_failed(record, err))
             raise
         if first.tag == ANSWER:  # a whole non-streamed answer in one frame
-            return await self._answer(frames, first, record, meter)
+            return await self._answer(frames, first, record, meter, request)
         egress_head = _head_of(first)
-        record = replace(record, head=egress_head)
+        record = _served(request, replace(record, head=egress_head))
         _log_answer(record)
         if head.stream:
             return RelayedStream(
@@ -185,14 +211,34 @@ class Relay:
             )
         return await self._collect(frames, record, meter)
 
+    def _admit(
+        self,
+        key: KeyRecord,
+        model: Model,
+        surface: int,
+        body_bytes: int,
+        max_output_tokens: int | None,
+        provider_key: str,
+    ) -> Ticket | None:
+        """The lane, from memory. Counting tokens consumes none: never a reservation's."""
+        if surface == _COUNT_TOKENS:
+            return _BYOK_TICKET if provider_key else _OPEN_TICKET
+        estimate = self.admission.estimate(body_bytes, max_output_tokens)
+        return self.admission.admit(key.org_id, model.name, estimate, byok=bool(provider_key))
+
     async def _answer(
-        self, frames: AsyncIterator[bytes], first: Frame, record: CallRecord, meter: _Meter
+        self,
+        frames: AsyncIterator[bytes],
+        first: Frame,
+        record: CallRecord,
+        meter: _Meter,
+        request: Request,
     ) -> Response:
         answer = egress_pb2.EgressAnswer()
         answer.ParseFromString(first.data)
         async for _end in frames:  # the end frame is already on its way: read it, no cancel
             pass
-        record = replace(record, head=answer.head, trailer=answer.trailer)
+        record = _served(request, replace(record, head=answer.head, trailer=answer.trailer))
         _log_answer(record)
         meter.finish(record)
         return Response(
@@ -251,12 +297,30 @@ class Relay:
 
 
 class _Meter:
-    """One call's stopwatch, and the door to `on_complete` that opens exactly once."""
+    """One call's stopwatch, and the door to `on_complete` that opens exactly once (it
+    settles the call's admission ticket on the way)."""
 
-    __slots__ = ("done", "first_byte_s", "on_complete", "started_at", "started_s", "timer")
+    __slots__ = (
+        "admission",
+        "done",
+        "first_byte_s",
+        "on_complete",
+        "started_at",
+        "started_s",
+        "ticket",
+        "timer",
+    )
 
-    def __init__(self, on_complete: OnComplete, now: datetime, timer: Callable[[], float]):
+    def __init__(
+        self,
+        on_complete: OnComplete,
+        now: datetime,
+        timer: Callable[[], float],
+        admission: Admission,
+        ticket: Ticket,
+    ):
         self.on_complete, self.started_at, self.timer = on_complete, now, timer
+        self.admission, self.ticket = admission, ticket
         self.started_s = timer()
         self.first_byte_s: float | None = None
         self.done = False
@@ -269,6 +333,7 @@ class _Meter:
         if self.done:
             return
         self.done = True
+        self.admission.settle(self.ticket, _tokens_used(record, self.ticket), record.lane)
         first = self.first_byte_s
         ttft_ms = 0 if first is None else _ms(first - self.started_s)
         latency_ms = _ms(self.timer() - self.started_s)
@@ -303,8 +368,11 @@ class RelayedStream(StreamingResponse):
                 self._on_close()
 
 
+_BYOK_TICKET, _OPEN_TICKET = Ticket(BYOK), Ticket(ON_DEMAND)
+
+
 def _egress_call(
-    request_id: str, key: KeyRecord, model: Model, surface: int, body: bytes, request: Request
+    request_id: str, key: KeyRecord, model: Model, surface: int, body: bytes, provider_key: str
 ) -> egress_pb2.EgressCall:
     return egress_pb2.EgressCall(
         request_id=request_id,
@@ -312,20 +380,30 @@ def _egress_call(
         surface=surface,  # type: ignore[arg-type]  # an egress_pb2.Surface value
         body=body,
         model=model.name,
-        targets=[
-            egress_pb2.EgressTarget(
-                deployment=d.name, provider=d.provider, upstream_model=d.upstream_model
-            )
-            for d in model.deployments
-        ],
-        provider_key=request.headers.get("x-provider-key", "").strip(),  # BYOK; never logged
+        provider_key=provider_key,
     )
+
+
+def _served(request: Request, record: CallRecord) -> CallRecord:
+    """The record, and `x-hicap-lane`, move to the lane egress served the call on."""
+    lane = record.head.lane or record.lane
+    set_lane(request.scope, lane)
+    return replace(record, lane=lane)
+
+
+def _tokens_used(record: CallRecord, ticket: Ticket) -> int:
+    """What the call consumed, for settling: without a trailer (a stream cut short) the
+    estimate stays charged; a call egress never answered consumed nothing."""
+    if record.trailer is None:
+        return ticket.charged if record.head.lane == RESERVED else 0
+    return record.trailer.input_tokens + record.trailer.output_tokens
 
 
 def _record(
     context: RequestContext,
     key: KeyRecord,
     model: str,
+    lane: str,
     surface: int,
     stream: bool,
     request: Request,
@@ -335,7 +413,7 @@ def _record(
         context.request_id,
         key,
         model,
-        context.lane,
+        lane,
         surface,
         _NO_HEAD,
         None,

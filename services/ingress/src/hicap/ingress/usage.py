@@ -6,8 +6,10 @@ the system prompt's fingerprint). Which calls are metered: every call sent to
 provider-egress, whatever its outcome, including a refusal by egress or the provider
 before any answer (the status and error code, zero tokens); calls refused by ingress
 itself before egress (a bad key, body or model: 400/401/403/404/413) are not. A
-count_tokens call is recorded with zero tokens: counting consumes nothing. BYOK calls cost
-Hicap's customer nothing (every cost field 0) and carry their list-price value.
+count_tokens call is recorded with zero tokens: counting consumes nothing. The row's lane
+is the lane the call was served on. BYOK calls cost Hicap's customer nothing (they pay
+the provider), and reserved-lane calls nothing more than the reservation's fee: every
+cost field 0, the list-price value kept (to show the saving).
 `UsagePublisher` takes events off the request path: `record` only appends to a bounded
 buffer (never blocks, never raises); a background task builds and publishes them, each
 retried with its own event id until JetStream acknowledges it, so an outage delays usage
@@ -31,7 +33,7 @@ from hicap.bus import Bus, publish
 from hicap.catalog import Catalog
 from hicap.events import Event, encode, new_event, usage_pb2
 from hicap.events.v1 import egress_pb2
-from hicap.ingress.edge import BYOK, ON_DEMAND
+from hicap.ingress.edge import BYOK, ON_DEMAND, RESERVED
 from hicap.ingress.relay import CallRecord, OnComplete
 from hicap.money import CostBreakdown, TokenCounts, UnitPrices, price_usage
 from hicap.telemetry import Counter, Gauge, Histogram
@@ -46,7 +48,12 @@ Pending = UsageEvent | Callable[[], UsageEvent]
 
 ROUTE_MAX_CHARS = 128
 _INT32_MAX = 2**31 - 1
-_LANES = {ON_DEMAND: usage_pb2.LANE_ON_DEMAND, BYOK: usage_pb2.LANE_BYOK}
+_LANES = {
+    RESERVED: usage_pb2.LANE_RESERVED,
+    ON_DEMAND: usage_pb2.LANE_ON_DEMAND,
+    BYOK: usage_pb2.LANE_BYOK,
+}
+_UNBILLED_LANES = frozenset({BYOK, RESERVED})  # paid to the provider, or by the fee
 _SURFACES = {
     egress_pb2.SURFACE_OPENAI_CHAT: "openai",
     egress_pb2.SURFACE_ANTHROPIC_MESSAGES: "anthropic",
@@ -71,7 +78,7 @@ def usage_event(record: CallRecord, catalog: Catalog) -> UsageEvent:
     trailer = record.trailer or egress_pb2.EgressTrailer()
     tokens = _tokens(record, trailer)
     cost = _cost(record, catalog, tokens)
-    billed = CostBreakdown.zero() if record.lane == BYOK else cost
+    billed = CostBreakdown.zero() if record.lane in _UNBILLED_LANES else cost
     timing = record.timing
     payload = usage_pb2.UsageRecorded(
         request_id=record.request_id,

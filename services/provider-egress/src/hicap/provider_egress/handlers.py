@@ -5,7 +5,7 @@ resolve the targets to routes, `send()` upstream, then answer in the caller's fo
 whole JSON answer in one `A` frame, or the provider's SSE translated event by event (each chunk's events go
 out as one body frame as soon as the chunk arrives), then the trailer with usage and
 finish reason (and the end user's and system prompt's hashes, `fingerprints`, in every
-trailer). A failure before the head is raised (the StreamServer sends its code); a
+trailer). The head names the lane of the target that answered. A failure before the head is raised (the StreamServer sends its code); a
 failure after it sends the trailer (what was streamed, with the error's code, so it is
 still metered) and is then raised, and ingress ends the stream with an error event. When the
 caller goes away the StreamServer cancels this task, and the upstream response is closed.
@@ -221,7 +221,11 @@ class EgressHandler:
         else:
             tokens = self.wire.estimate_tokens(chat)
             head = egress_pb2.EgressHead(
-                status=200, content_type=JSON, deployment=routes[0].deployment, attempts=0
+                status=200,
+                content_type=JSON,
+                deployment=routes[0].deployment,
+                attempts=0,
+                lane=routes[0].lane,
             )
         yield answer_frame(
             egress_pb2.EgressAnswer(
@@ -319,6 +323,7 @@ def _head(opened: Opened, content_type: str, model: str) -> egress_pb2.EgressHea
         deployment=opened.route.deployment,
         model_served=model,
         attempts=opened.attempts,
+        lane=opened.route.lane,
     )
 
 

@@ -52,6 +52,7 @@ class Route:
     base_url: str  # no trailing slash; the adapter's path is appended
     upstream_model: str
     api_key: str = field(repr=False)  # never printed, never logged
+    lane: str = ""  # the lane this target serves (reserved, on-demand...); "" one lane for all
 
 
 SIMULATED_CREDENTIALS = frozenset({"openai", "anthropic", "gemini"})
@@ -94,4 +95,5 @@ def resolve(
         base_url=base_url(deployment, override_url, simulated),
         upstream_model=target.upstream_model or deployment.upstream_model,
         api_key=key,
+        lane=target.lane,
     )

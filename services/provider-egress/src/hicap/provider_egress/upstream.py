@@ -1,10 +1,15 @@
 """The one shared `send()` that owns upstream HTTP: the pooled aiohttp session, timeouts,
 retries with backoff, and failover across a call's targets.
 
-`send()` tries the call's routes round robin until one answers 2xx with its first byte
-(the whole body for JSON, the first chunk for a stream), retrying retryable failures
-(429, 5xx/529, connection errors, timeouts) as `retry.py` decides; nothing has reached the
-caller yet, so a retry is invisible to it. `stream_chunks()` then reads the rest of a stream
+`send()` tries the call's routes lane by lane (routes come grouped by lane in failover
+order: reserved before on-demand) until one answers 2xx with its first byte (the whole
+body for JSON, the first chunk for a stream). Within the last lane it goes round robin,
+retrying retryable failures (429, 5xx/529, connection errors, timeouts) as `retry.py`
+decides; within a lane that another follows, each target is tried once and a retryable
+failure fails over at once (no backoff, no Retry-After wait: a reserved deployment's 429
+goes on to on-demand and never reaches the caller), and only when every target of the
+lane refused does the next lane start. A non-retryable failure (a 4xx other than 429)
+never fails over. Nothing has reached the caller yet, so a retry is invisible to it. `stream_chunks()` then reads the rest of a stream
 with an idle timeout; a failure there is raised as is (no retry after the head). The
 provider key goes only into that request's headers, never into the session's defaults, and
 redirects are not followed, so a key never leaves for another host. Never logs a body, a
@@ -18,7 +23,7 @@ import logging
 import random
 import time
 from collections.abc import AsyncGenerator, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import aiohttp
 
@@ -28,7 +33,7 @@ from hicap.provider_egress.targets import Route
 from hicap.provider_egress.wire.base import UpstreamRequest
 from hicap.telemetry import Counter, Histogram
 
-__all__ = ["Opened", "SendConfig", "make_session", "send", "stream_chunks"]
+__all__ = ["Opened", "SendConfig", "lane_groups", "make_session", "send", "stream_chunks"]
 
 log = logging.getLogger(__name__)
 
@@ -88,46 +93,99 @@ async def send(
     clock: Callable[[], float] = time.monotonic,
     jitter: Callable[[], float] = random.random,
 ) -> Opened:
-    """The first 2xx answer over retries and failover; raises the last error otherwise."""
-    deadline_at = clock() + deadline_s if deadline_s else None
-    not_before = [0.0] * len(routes)  # per route: the end of its last Retry-After
-    attempt = 0
-    while True:
-        attempt += 1
-        index = next_target(attempt, len(routes))
-        route = routes[index]
+    """The first 2xx answer over lanes, retries and failover; raises the last error otherwise."""
+    lanes = lane_groups(routes)
+    lane = _Lane(clock() + deadline_s if deadline_s else None, clock, jitter)
+    for routes_of_lane in lanes[:-1]:
+        one_round = replace(config, policy=RetryPolicy(max_attempts=len(routes_of_lane)))
         try:
-            opened = await _attempt(session, route, build(route), config, _left(deadline_at, clock))
+            return await lane.send(session, routes_of_lane, build, one_round)
         except HicapError as err:
-            now = clock()
-            if err.retry_after_s is not None:
-                not_before[index] = now + err.retry_after_s
-            nxt = next_target(attempt + 1, len(routes))
-            delay = retry_delay_s(
-                config.policy,
-                attempt,
-                err,
-                same_target=nxt == index,
-                remaining_s=_left(deadline_at, clock),
-                jitter=jitter(),
-            )
-            delay = _with_retry_after(delay, not_before[nxt] - now, _left(deadline_at, clock))
-            if delay is None:
+            if not err.retryable or lane.expired():
                 raise
             log.info(
-                "upstream attempt failed; trying again",
-                extra={
-                    "deployment": route.deployment,
-                    "code": err.code,
-                    "attempt": attempt,
-                    "delay_s": round(delay, 3),
-                },
+                "every target of a lane refused; trying the next lane",
+                extra={"lane": routes_of_lane[0].lane, "code": err.code},
             )
-            if delay > 0:
-                await asyncio.sleep(delay)
-            continue
-        opened.attempts = attempt
-        return opened
+    return await lane.send(session, lanes[-1], build, config)
+
+
+def lane_groups(routes: Sequence[Route]) -> list[Sequence[Route]]:
+    """Consecutive routes of one lane, in order (one group when no route names a lane)."""
+    groups: list[list[Route]] = []
+    for route in routes:
+        if groups and groups[-1][-1].lane == route.lane:
+            groups[-1].append(route)
+        else:
+            groups.append([route])
+    return list(groups) or [list(routes)]
+
+
+class _Lane:
+    """The sending state that spans lanes: the deadline and the attempts made so far."""
+
+    __slots__ = ("attempts", "clock", "deadline_at", "jitter")
+
+    def __init__(
+        self, deadline_at: float | None, clock: Callable[[], float], jitter: Callable[[], float]
+    ) -> None:
+        self.deadline_at, self.clock, self.jitter = deadline_at, clock, jitter
+        self.attempts = 0
+
+    def expired(self) -> bool:
+        left = _left(self.deadline_at, self.clock)
+        return left is not None and left <= 0
+
+    async def send(
+        self,
+        session: aiohttp.ClientSession,
+        routes: Sequence[Route],
+        build: Build,
+        config: SendConfig,
+    ) -> Opened:
+        """Round robin over one lane's routes, retrying as `config.policy` says."""
+        clock, deadline_at = self.clock, self.deadline_at
+        not_before = [0.0] * len(routes)  # per route: the end of its last Retry-After
+        attempt = 0
+        while True:
+            attempt += 1
+            self.attempts += 1
+            index = next_target(attempt, len(routes))
+            route = routes[index]
+            try:
+                opened = await _attempt(
+                    session, route, build(route), config, _left(deadline_at, clock)
+                )
+            except HicapError as err:
+                now = clock()
+                if err.retry_after_s is not None:
+                    not_before[index] = now + err.retry_after_s
+                nxt = next_target(attempt + 1, len(routes))
+                delay = retry_delay_s(
+                    config.policy,
+                    attempt,
+                    err,
+                    same_target=nxt == index,
+                    remaining_s=_left(deadline_at, clock),
+                    jitter=self.jitter(),
+                )
+                delay = _with_retry_after(delay, not_before[nxt] - now, _left(deadline_at, clock))
+                if delay is None:
+                    raise
+                log.info(
+                    "upstream attempt failed; trying again",
+                    extra={
+                        "deployment": route.deployment,
+                        "code": err.code,
+                        "attempt": self.attempts,
+                        "delay_s": round(delay, 3),
+                    },
+                )
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                continue
+            opened.attempts = self.attempts
+            return opened
 
 
 def _left(deadline_at: float | None, clock: Callable[[], float]) -> float | None:
