@@ -68,9 +68,15 @@ class RunningPlatform:
 
 
 def start_platform(
-    data_dir: Path, port: int, *, extra_args: tuple[str, ...] = (), timeout_s: float = 180.0
+    data_dir: Path,
+    port: int,
+    *,
+    extra_args: tuple[str, ...] = (),
+    timeout_s: float = 180.0,
+    env: dict[str, str] | None = None,
 ) -> RunningPlatform:
-    """`hicap up --data-dir DIR --port N`, waited on until its banner; raises with its output."""
+    """`hicap up --data-dir DIR --port N` (with `env` over this process's environment),
+    waited on until its banner; raises with its output."""
     began = time.monotonic()
     proc = subprocess.Popen(
         [HICAP, "up", "--data-dir", str(data_dir), "--port", str(port), *extra_args],
@@ -78,7 +84,7 @@ def start_platform(
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
         start_new_session=True,
-        env={**os.environ, "COLUMNS": "200", "TERM": "dumb"},
+        env={**os.environ, "COLUMNS": "200", "TERM": "dumb", **(env or {})},
     )
     running = RunningPlatform(data_dir, port, proc)
     up = threading.Event()

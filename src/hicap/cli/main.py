@@ -32,6 +32,14 @@ keys_app = typer.Typer(
 app.add_typer(keys_app, name="keys")
 models_app = typer.Typer(no_args_is_help=True, help="The models the platform serves.")
 app.add_typer(models_app, name="models")
+reservations_app = typer.Typer(
+    no_args_is_help=True, help="Reserve throughput (TPM) of a model for an org, as the operator."
+)
+app.add_typer(reservations_app, name="reservations")
+deployments_app = typer.Typer(
+    no_args_is_help=True, help="The provider deployments (reserved, on-demand) serving each model."
+)
+app.add_typer(deployments_app, name="deployments")
 
 OrgOpt = Annotated[str, typer.Option("--org", help="The org's id.")]
 DataDirOpt = Annotated[
@@ -280,6 +288,138 @@ def usage(
     info = load_platform(data_dir)
     groups = run_or_exit(fetch_usage(info.nats_url, ask, datetime.now(UTC)))
     render_usage(groups, ask.group_by, Console())
+
+
+ReservationArg = Annotated[str, typer.Argument(help="The reservation's id.")]
+TpmOpt = Annotated[int, typer.Option("--tpm", help="Tokens per minute.")]
+
+
+@reservations_app.command("create")
+def reservations_create(
+    org: OrgOpt,
+    model: Annotated[str, typer.Option("--model", help="A model of the catalogue.")],
+    tpm: TpmOpt,
+    months: Annotated[int, typer.Option("--months", help="The term: 1, 3 or 12.")] = 1,
+    auto_renew: Annotated[
+        bool, typer.Option("--auto-renew/--no-auto-renew", help="Renew at the term's end.")
+    ] = True,
+    overflow: Annotated[
+        bool,
+        typer.Option("--overflow/--no-overflow", help="Past the reservation: on-demand, or 429."),
+    ] = True,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Reserve TPM of a model for an org; prints the reservation's id on stdout."""
+    from hicap.cli.reservations import NewReservation, create_reservation, describe
+    from hicap.errors import InvalidRequest
+
+    try:  # a bad --tpm or --months is reported before looking for the platform
+        new = NewReservation(org, model, tpm, months, auto_renew, overflow).checked()
+    except InvalidRequest as exc:
+        raise typer.BadParameter(exc.message) from None
+    info = load_platform(data_dir)
+    view = run_or_exit(create_reservation(info.nats_url, new))
+    Console(stderr=True).print("\n".join(describe(view)), highlight=False)
+    print(view.id)
+
+
+@reservations_app.command("list")
+def reservations_list(
+    org: Annotated[str, typer.Option("--org", help="One org's only.")] = "",
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Every org's reservations (or one org's), newest first."""
+    from hicap.cli.reservations import list_reservations, render_reservations
+
+    info = load_platform(data_dir)
+    render_reservations(run_or_exit(list_reservations(info.nats_url, org)), Console())
+
+
+@reservations_app.command("show")
+def reservations_show(reservation_id: ReservationArg, data_dir: DataDirOpt = None) -> None:
+    """One reservation: TPM, status, period, term, fee and allocations."""
+    from hicap.cli.reservations import describe, get_reservation
+
+    info = load_platform(data_dir)
+    view = run_or_exit(get_reservation(info.nats_url, reservation_id))
+    Console().print("\n".join(describe(view)), highlight=False)
+
+
+@reservations_app.command("scale")
+def reservations_scale(
+    reservation_id: ReservationArg, tpm: TpmOpt, data_dir: DataDirOpt = None
+) -> None:
+    """Change the TPM: up at once when capacity allows, down from the next period."""
+    from hicap.cli.reservations import scale_reservation
+
+    if tpm <= 0:
+        raise typer.BadParameter("--tpm must be a positive number of tokens per minute")
+    info = load_platform(data_dir)
+    view = run_or_exit(scale_reservation(info.nats_url, reservation_id, tpm))
+    pending = f", {view.pending_tpm:,} from the next period" if view.pending_tpm else ""
+    Console().print(f"{view.id}: {view.tpm:,} TPM now{pending}", highlight=False)
+
+
+@reservations_app.command("cancel")
+def reservations_cancel(reservation_id: ReservationArg, data_dir: DataDirOpt = None) -> None:
+    """Cancel at the end of the paid term (it serves until then)."""
+    from hicap.cli.reservations import cancel_reservation
+
+    info = load_platform(data_dir)
+    view = run_or_exit(cancel_reservation(info.nats_url, reservation_id))
+    until = view.term_end.ToJsonString() if view.term_end.seconds else "the end of its term"
+    Console().print(f"{view.id}: {view.status}; serves until {until}", highlight=False)
+
+
+@deployments_app.command("add")
+def deployments_add(
+    model: Annotated[str, typer.Option("--model", help="The model it serves.")],
+    name: Annotated[str, typer.Option("--name", help="Unique across the catalogue.")],
+    kind: Annotated[str, typer.Option("--kind", help="reserved or on-demand.")],
+    tpm: Annotated[int, typer.Option("--tpm", help="Reserved: TPM bought; on-demand: limit.")] = 0,
+    rpm: Annotated[int, typer.Option("--rpm", help="Requests per minute limit.")] = 0,
+    region: Annotated[str, typer.Option("--region", help="e.g. azure/eastus2.")] = "",
+    base_url: Annotated[str, typer.Option("--base-url", help="Default: the model's.")] = "",
+    upstream_model: Annotated[str, typer.Option("--upstream-model")] = "",
+    credential_ref: Annotated[str, typer.Option("--credential-ref")] = "",
+    hourly_cost: Annotated[str, typer.Option("--hourly-cost", help="Reserved: USD/hour.")] = "0",
+    input_cost: Annotated[str, typer.Option("--input-cost", help="USD per M tokens.")] = "0",
+    output_cost: Annotated[str, typer.Option("--output-cost", help="USD per M tokens.")] = "0",
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Declare a provider deployment of a model (or replace the one of that name)."""
+    from hicap.cli.deployments import NewDeployment, add_deployment, build_deployment
+    from hicap.cli.models import ModelsError
+    from hicap.errors import HicapError
+
+    new = NewDeployment(model, name, kind.lower(), tpm, rpm, region, base_url, upstream_model,
+                        credential_ref, "", hourly_cost, input_cost, output_cost)  # fmt: skip
+    try:
+        build_deployment(new)  # a bad kind or cost is reported before looking for the platform
+        info = load_platform(data_dir)
+        added = asyncio.run(add_deployment(info.nats_url, new))
+    except (ModelsError, HicapError) as exc:
+        Console(stderr=True).print(f"[red]hicap deployments add: {exc}[/]", highlight=False)
+        raise typer.Exit(1) from None
+    Console().print(f"declared {added.kind} deployment {added.name} of {model}", highlight=False)
+
+
+@deployments_app.command("list")
+def deployments_list(
+    model: Annotated[str | None, typer.Option("--model", help="One model's only.")] = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """The deployments of every model (or one): kind, region, limits and costs."""
+    from hicap.cli.deployments import render_deployments
+    from hicap.cli.models import ModelsError, fetch_catalog
+    from hicap.errors import HicapError
+
+    info = load_platform(data_dir)
+    try:
+        render_deployments(asyncio.run(fetch_catalog(info.nats_url)), model, Console())
+    except (ModelsError, HicapError) as exc:
+        Console(stderr=True).print(f"[red]hicap deployments list: {exc}[/]", highlight=False)
+        raise typer.Exit(1) from None
 
 
 def run_or_exit(work: Coroutine[object, object, T]) -> T:

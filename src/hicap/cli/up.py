@@ -45,6 +45,13 @@ SIM_PROVIDER_KEYS = {
     "HICAP_ANTHROPIC_API_KEY": "sk-ant-hicap-provider-sim",
     "HICAP_GEMINI_API_KEY": "AIzaHicapProviderSim",
 }
+DEMO_DEPLOYMENTS = Path(__file__).with_name("demo_deployments.toml")
+DEPLOYMENTS_FILE_SETTINGS = {
+    # In sim mode, the demo deployments: capacity-scheduler declares them, provider-sim
+    # enforces their TPM/RPM. An operator's own setting of either wins.
+    "capacity-scheduler": "HICAP_DEPLOYMENTS_FILE",
+    "provider-sim": "HICAP_PROVIDER_SIM_DEPLOYMENTS_FILE",
+}
 _LISTEN = re.compile(r"Listening for client connections on ([\d.]+):(\d+)")
 _MONITOR = re.compile(r"Starting http monitor on ([\d.]+):(\d+)")
 
@@ -192,10 +199,21 @@ class Platform:
     def upstream_env(self) -> dict[str, str]:
         """With no real provider key in the environment, the catalogue's deployments are
         served by provider-sim; with one, by the real providers."""
-        if any(os.environ.get(k) for k in PROVIDER_KEY_SETTINGS):
+        if not self.simulated:
             return {}
         sim_url = f"http://127.0.0.1:{self.sim_port}"
         return {"HICAP_UPSTREAM_OVERRIDE_URL": sim_url, **SIM_PROVIDER_KEYS}
+
+    @property
+    def simulated(self) -> bool:
+        return not any(os.environ.get(k) for k in PROVIDER_KEY_SETTINGS)
+
+    def deployments_env(self, service: str) -> dict[str, str]:
+        """The demo deployments file for the service that reads one, in sim mode only."""
+        setting = DEPLOYMENTS_FILE_SETTINGS.get(service)
+        if setting is None or not self.simulated or os.environ.get(setting):
+            return {}
+        return {setting: str(DEMO_DEPLOYMENTS)}
 
     def service_spec(self, name: str) -> ChildSpec:
         module = "hicap." + name.replace("-", "_")
@@ -207,6 +225,7 @@ class Platform:
                 "HICAP_HEALTH_INTERVAL_S": "2",
                 "HICAP_PROVIDER_SIM_PORT": str(self.sim_port),
                 **self.upstream_env(),
+                **self.deployments_env(name),
             }
         )
         return ChildSpec(

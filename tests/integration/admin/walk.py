@@ -4,8 +4,10 @@ its JSON body filled from the schema. Ids come from the caller (`org_id`, `team_
 other values from the schema (its first example, its default or first enum value); a
 parameter or an id-like field no filler knows makes the walk fail (`Unfillable`), so a new
 route cannot slip past the cross-org test without a case. A route with no `{org_id}` in its
-path answers for the org of the caller's key; a route's `x-hicap-roles` names the only
-roles it serves (default: owner and admin)."""
+path answers for the org of the caller's key; one of those that names a resource in its
+path (`/v1/admin/reservations/{reservation_id}`) answers for that resource of the caller's
+org only. A route's `x-hicap-roles` names the only roles it serves (default: owner and
+admin)."""
 
 from __future__ import annotations
 
@@ -43,6 +45,11 @@ class Operation:
     def of_callers_org(self) -> bool:
         """No org in the path: the route answers for the org of the caller's key."""
         return "{org_id}" not in self.path
+
+    @property
+    def names_a_resource(self) -> bool:
+        """A path parameter names one resource (of the caller's org, when no org is named)."""
+        return any(p.where == "path" for p in self.params)
 
     def __str__(self) -> str:
         return f"{self.method.upper()} {self.path}"

@@ -1,6 +1,6 @@
 """Composition root of metering: the analytics store (chDB, or ClickHouse when
 HICAP_CLICKHOUSE_URL is set) migrated at start, the USAGE consumer, the commands
-(`query_usage`, `delete_usage`, the `export_usage` stream) and the Temporal connection.
+(`query_usage`, `usage_series`, `delete_usage`, the `export_usage` stream) and the Temporal connection.
 The only module that makes clients."""
 
 from __future__ import annotations
@@ -40,6 +40,10 @@ async def serve_commands(rt: Runtime[MeteringSettings], handlers: MeteringHandle
     subs = [
         await commands.serve(
             rt.bus, subject(SERVICE, "query_usage"), mc.UsageQuery, handlers.query_usage,
+            queue=SERVICE,
+        ),
+        await commands.serve(
+            rt.bus, subject(SERVICE, "usage_series"), mc.UsageSeriesQuery, handlers.usage_series,
             queue=SERVICE,
         ),
         await commands.serve(

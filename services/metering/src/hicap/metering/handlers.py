@@ -1,4 +1,5 @@
-"""Metering's commands: `query_usage`, `delete_usage`, and `export_usage` as a stream.
+"""Metering's commands: `query_usage`, `usage_series`, `delete_usage`, and `export_usage` as
+a stream.
 
 Callers have already checked who may see or delete an org's usage; each command answers
 for exactly the org it names. `delete_usage` appends `UsageDeleted` and answers once the
@@ -66,6 +67,15 @@ class MeteringHandlers:
         totals = await queries.usage(self.backend, span.org_id, span.start, span.end, req.group_by)
         return mc.UsageQueryReply(groups=[_group(t) for t in totals])
 
+    async def usage_series(self, req: mc.UsageSeriesQuery) -> mc.UsageSeriesReply:
+        span = _span(req.org_id, getattr(req, "from"), req.to)
+        if not req.model:
+            raise InvalidRequest("model is required")
+        points = await queries.usage_series(
+            self.backend, span.org_id, req.model, span.start, span.end, req.bucket_s
+        )
+        return mc.UsageSeriesReply(points=[_point(p) for p in points])
+
     async def delete_usage(self, req: mc.DeleteUsage) -> mc.DeleteUsageReply:
         if not req.org_id:
             raise InvalidRequest("org_id is required")
@@ -119,6 +129,17 @@ def _group(t: queries.GroupTotals) -> mc.UsageGroup:
         latency_p50_ms=t.latency_p50_ms,
         latency_p95_ms=t.latency_p95_ms,
     )
+
+
+def _point(p: queries.SeriesPoint) -> mc.UsageSeriesPoint:
+    point = mc.UsageSeriesPoint(
+        reserved_tokens=p.reserved_tokens,
+        spot_tokens=p.spot_tokens,
+        on_demand_tokens=p.on_demand_tokens,
+        byok_tokens=p.byok_tokens,
+    )
+    point.start.FromMilliseconds(p.start_ms)
+    return point
 
 
 def _csv(rows: Sequence[Sequence[object]]) -> bytes:

@@ -1,5 +1,6 @@
-"""The one set of queries on `requests`: an org's usage grouped, its rows for export, and
-the deletion of its rows. Same SQL on chDB and on a ClickHouse server.
+"""The one set of queries on `requests`: an org's usage grouped, its tokens of one model per
+time bucket and lane (`usage_series`), its rows for export, and the deletion of its rows.
+Same SQL on chDB and on a ClickHouse server.
 
 Every query names exactly one org (bound, never formatted into the text) and reads with
 `FINAL`, so a request inserted twice counts once. Times cross as epoch milliseconds and
@@ -87,6 +88,52 @@ async def usage(
     """The org's requests over [start, end), grouped, highest cost first."""
     rows = await backend.query(usage_sql(backend.database, group_by), _span(org_id, start, end))
     return [_totals(row) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesPoint:
+    """Tokens (input + output) of one bucket, per lane. A row without a lane (recorded
+    before lanes existed, when everything was on-demand) counts as on-demand."""
+
+    start_ms: int  # the bucket's start, epoch milliseconds, a multiple of the bucket
+    reserved_tokens: int = 0
+    spot_tokens: int = 0
+    on_demand_tokens: int = 0
+    byok_tokens: int = 0
+
+
+SERIES_LANES = {"reserved": "reserved_tokens", "spot": "spot_tokens", "byok": "byok_tokens"}
+MAX_SERIES_BUCKETS = 100_000
+
+
+def series_sql(database: str) -> str:
+    # Buckets are aligned on the epoch (floor(t / bucket)), as the capacity window is.
+    bucket = "intDiv(toUnixTimestamp64Milli(started_at), {bucket_ms:Int64}) * {bucket_ms:Int64}"
+    return (
+        f"SELECT {bucket} AS bucket_ms, lane, sum(input_tokens + output_tokens)"
+        f" FROM {database}.requests FINAL WHERE {_ORG_SPAN}"
+        " AND model_requested = {model:String}"
+        " GROUP BY bucket_ms, lane ORDER BY bucket_ms, lane"
+    )
+
+
+async def usage_series(
+    backend: Backend, org_id: str, model: str, start: datetime, end: datetime, bucket_s: int
+) -> list[SeriesPoint]:
+    """The org's tokens of `model` over [start, end) per bucket of `bucket_s` seconds and
+    lane, ascending; buckets without usage are left out."""
+    if bucket_s <= 0:
+        raise InvalidRequest("bucket_s must be a positive number of seconds")
+    if (end - start).total_seconds() / bucket_s > MAX_SERIES_BUCKETS:
+        raise InvalidRequest(f"at most {MAX_SERIES_BUCKETS} buckets: widen bucket_s")
+    params = _span(org_id, start, end) | {"model": model, "bucket_ms": bucket_s * 1000}
+    rows = await backend.query(series_sql(backend.database), params)
+    points: dict[int, dict[str, int]] = {}
+    for bucket_ms, lane, tokens in rows:
+        counts = points.setdefault(_int(bucket_ms), {})
+        field = SERIES_LANES.get(str(lane), "on_demand_tokens")
+        counts[field] = counts.get(field, 0) + _int(tokens)
+    return [SeriesPoint(start_ms, **counts) for start_ms, counts in sorted(points.items())]
 
 
 def _totals(row: Row) -> GroupTotals:

@@ -1,5 +1,5 @@
-"""The admin routes: `build_admin_router(keys, bus)`, the org's directory routes below and the
-usage routes (`usage`). Each route is thin: the caller check
+"""The admin routes: `build_admin_router(keys, bus)`, the org's directory routes below, the
+usage routes (`usage`) and the reservation routes (`reservations`). Each route is thin: the caller check
 (`access`) turns the path's org and the presented key into an Actor, one auth command over
 the bus does the work, and the reply becomes a response body (`schemas`). Imports fastapi,
 the bus and ingress's own modules; never auth.
@@ -17,6 +17,7 @@ from google.protobuf.message import Message
 from hicap.bus import Bus, commands
 from hicap.events.v1 import auth_commands_pb2 as cmd
 from hicap.ingress.admin.access import caller_check
+from hicap.ingress.admin.reservations import add_reservation_routes
 from hicap.ingress.admin.routing import AdminRoute
 from hicap.ingress.admin.schemas import (
     ROLE_BY_NAME,
@@ -63,13 +64,15 @@ class AuthCommands:
         return await commands.request(self.bus, subject, message, reply_type)
 
 
-def build_admin_router(keys: KeyRing, bus: Bus) -> APIRouter:
-    """Every admin route, on one flat router: the org's directory (auth, below) and its
-    usage (metering, `usage`). Flat, because an included router's routes stay hidden behind
-    it (FastAPI >= 0.120), and every route must be an APIRoute of this router."""
+def build_admin_router(keys: KeyRing, bus: Bus, *, capacity_window_s: float = 60.0) -> APIRouter:
+    """Every admin route, on one flat router: the org's directory (auth, below), its usage
+    (metering, `usage`) and its reservations (capacity-scheduler, `reservations`; utilisation
+    counted per `capacity_window_s`). Flat, because an included router's routes stay hidden
+    behind it (FastAPI >= 0.120), and every route must be an APIRoute of this router."""
     router = APIRouter(tags=["admin"], route_class=AdminRoute)
     add_org_routes(router, keys, bus)
     add_usage_routes(router, keys, bus)
+    add_reservation_routes(router, keys, bus, capacity_window_s=capacity_window_s)
     return router
 
 
