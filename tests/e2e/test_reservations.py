@@ -74,7 +74,7 @@ def wait_active(http: httpx.Client, rid: str) -> dict[str, object]:
         seen.update(reply.json())
         assert seen["status"] == "active"
 
-    assert_eventually_sync(active, timeout_s=30)
+    assert_eventually_sync(active, timeout=30)
     return seen
 
 
@@ -108,7 +108,7 @@ def test_a_reservation_serves_its_tpm_reserved_then_overflows_on_demand(
             assert rows["reserved"]["cost_micros"] == 0  # covered by the reservation fee
             assert rows["on-demand"]["cost_micros"] > 0
 
-        assert_eventually_sync(usage_has_both_lanes, timeout_s=60)
+        assert_eventually_sync(usage_has_both_lanes, timeout=60)
 
         def utilisation_shows_overflow() -> None:
             view = http.get(f"/admin/reservations/{rid}").json()
@@ -119,7 +119,7 @@ def test_a_reservation_serves_its_tpm_reserved_then_overflows_on_demand(
             for minute in view["utilization"]["last_hour"]:
                 assert minute["reserved_tokens"] <= TPM * 1.05
 
-        assert_eventually_sync(utilisation_shows_overflow, timeout_s=60)
+        assert_eventually_sync(utilisation_shows_overflow, timeout=60)
 
         # Without overflow, the request past the reservation waits for the next window.
         patched = http.patch(f"/admin/reservations/{rid}", json={"overflow": False})
@@ -150,7 +150,7 @@ def test_a_reservation_that_would_oversell_is_refused_naming_what_is_free(
     platform: RunningPlatform,
 ) -> None:
     with admin(platform) as http:
-        reply = http.post("/admin/reservations", json={"model": "gpt-4.1", "tpm": 10**9})
+        reply = http.post("/admin/reservations", json={"model": "gpt-4.1", "tpm": 5_000_000})
         assert reply.status_code == 409, reply.text
         message = reply.json()["error"]["message"]
         assert "free" in message and "gpt-4.1" in message

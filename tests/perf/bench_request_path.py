@@ -6,7 +6,11 @@ provider-sim: concurrency 1, 16 and 64, a fixed number of requests and a time ca
 run. Prints requests per second and p50/p95/p99 latency for each, the latency Hicap adds
 (ingress minus direct, per percentile), where it sits (direct, through egress alone,
 through ingress and egress, interleaved), the CPU each process spends per request,
-streaming time to first token, and the resident memory of every process before and after. With `--profile` it samples ingress and
+streaming time to first token, and the resident memory of every process before and after.
+The demo org reserves `RESERVED_MODEL` first, so the stages also compare a call admitted on
+the reserved lane (lane decision, lease check, settle) with one on-demand. provider-sim
+enforces no rate limits here (the demo's on-demand RPM would cap the load, and those are
+the provider's limits, not Hicap's cost). With `--profile` it samples ingress and
 provider-egress with py-spy during a concurrency-16 run and prints where their time goes.
 Loopback only; everything stops by itself.
 """
@@ -18,11 +22,13 @@ import os
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import aiohttp
+import httpx
 import orjson
 import uvloop
 
@@ -44,6 +50,9 @@ TIME_CAP_S = 60.0
 PROFILE_S = 8.0
 STAGE_ROUNDS = 1000
 BODY = {"model": MODEL, "messages": [{"role": "user", "content": "Say hello in five words"}]}
+RESERVED_MODEL = "gpt-5.4"
+RESERVED_STAGE = "via hicap, reserved lane"
+RESERVED_TPM = 100_000  # the demo's reserved deployment; each stage call charges ~30 tokens
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +185,31 @@ def cpu_per_request(pids: dict[str, int], before: dict[str, float], n: int) -> s
     return f"  {'CPU per request (us)':<34} " + ", ".join(parts)
 
 
+async def lane_of(session: aiohttp.ClientSession, t: Target) -> tuple[float, str]:
+    """One call's latency and the lane it rode."""
+    began = time.perf_counter()
+    async with session.post(t.url, data=t.body, headers=t.headers) as reply:
+        await reply.read()
+        assert reply.status == 200, reply.status
+        lane = reply.headers.get("x-hicap-lane", "")
+    return time.perf_counter() - began, lane
+
+
+def reserve(platform: RunningPlatform) -> None:
+    """The demo org reserves RESERVED_MODEL; returns once the reservation is active."""
+    admin = {"authorization": f"Bearer {platform.env['HICAP_ADMIN_KEY']}"}
+    base = platform.env["HICAP_BASE_URL"]
+    body = {"model": RESERVED_MODEL, "tpm": RESERVED_TPM}
+    created = httpx.post(f"{base}/admin/reservations", json=body, headers=admin, timeout=30)
+    assert created.status_code == 201, created.text
+    url = f"{base}/admin/reservations/{created.json()['id']}"
+    deadline = time.monotonic() + 60
+    while httpx.get(url, headers=admin, timeout=30).json()["status"] != "active":
+        assert time.monotonic() < deadline, "the reservation did not activate"
+        time.sleep(0.2)
+    time.sleep(2)  # ingress's projection and first lease
+
+
 async def stages(session: aiohttp.ClientSession, hicap: Target, sim: Target, nats_url: str) -> None:
     """Where the added time sits at concurrency 1: the same call directly at provider-sim,
     through provider-egress over NATS (no ingress, no auth), and through ingress, interleaved
@@ -198,18 +232,28 @@ async def stages(session: aiohttp.ClientSession, hicap: Target, sim: Target, nat
             pass
         return time.perf_counter() - began
 
-    calls = {
+    small = {**BODY, "max_tokens": 16}
+    on_demand = replace(hicap, body=orjson.dumps(small))
+    reserved = replace(hicap, body=orjson.dumps({**small, "model": RESERVED_MODEL}))
+    calls: dict[str, Callable[[], Awaitable[float]]] = {
         "direct to provider-sim": lambda: one(session, sim),
         "egress over NATS (no ingress)": via_egress,
         "via hicap (ingress, egress)": lambda: one(session, hicap),
+        "via hicap, on-demand, max_tokens": lambda: one(session, on_demand),
     }
-    samples: dict[str, list[float]] = {name: [] for name in calls}
+    samples: dict[str, list[float]] = {name: [] for name in [*calls, RESERVED_STAGE]}
+    lanes: Counter[str] = Counter()
     for _ in range(STAGE_ROUNDS):
         for name, call_once in calls.items():
             samples[name].append(await call_once())
+        took, lane = await lane_of(session, reserved)
+        lanes[lane] += 1
+        if lane == "reserved":  # a window's first call may spill while the lease comes
+            samples[RESERVED_STAGE].append(took)
     print("stages, concurrency 1, interleaved:")
     for name, xs in samples.items():
         print(f"  {name:<34} p50 {pct(xs, 50):6.2f}  p95 {pct(xs, 95):6.2f} ms")
+    print(f"  lanes of the reserved-model calls: {dict(lanes)}")
     await client.stop()
     await bus.close()
 
@@ -256,8 +300,12 @@ def memory(platform: RunningPlatform) -> dict[str, float]:
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     with tempfile.TemporaryDirectory(prefix="hicap-bench-") as tmp:
-        platform = start_platform(Path(tmp) / "data", free_port())
+        unlimited = Path(tmp) / "no-limits.toml"
+        unlimited.write_text("version = 1\n")
+        env = {"HICAP_PROVIDER_SIM_DEPLOYMENTS_FILE": str(unlimited)}
+        platform = start_platform(Path(tmp) / "data", free_port(), env=env)
         try:
+            reserve(platform)
             hicap, sim = targets(platform)
             before = memory(platform)
             pids = {**platform.component_pids, "load generator": os.getpid()}

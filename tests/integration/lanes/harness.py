@@ -205,7 +205,7 @@ async def running_lanes(bus: Bus, sim_url: str) -> AsyncIterator[Lanes]:
         await runner.start()
         await runner.wait_caught_up(10)
     subscriptions: list[Subscription] = await serve_leases(
-        bus, lambda: scheduler_view.state, window_s=WINDOW_S
+        bus, lambda: scheduler_view.state, window_s=WINDOW_S, grace_s=3 * LEASE_INTERVAL_S
     )
     catalog = lanes_catalog()
     session = make_session(2.0)

@@ -104,7 +104,28 @@ def test_a_reservation_that_is_not_serving_grants_nothing() -> None:
     assert b.grant("a", Want(R, 5, 100, 0), 0, 5).tokens == 0
 
 
-def test_after_a_restart_nothing_is_granted_for_the_window_in_progress_only_from_the_next() -> None:
+def test_after_a_restart_the_window_in_progress_waits_out_the_grace_then_grants_what_is_not_held() -> (
+    None
+):
+    started_s = 5 * 60.0 + 30
+    restarted = LeaseBook(started_window=window_of(started_s, 60.0), grace_until_s=started_s + 3)
+    # During the grace: nothing of the window in progress; the replicas report their holdings.
+    assert restarted.grant("a", Want(R, 5, 1_000, 4_000, held=4_000), TPM, 5, started_s).tokens == 0
+    assert (
+        restarted.grant("b", Want(R, 5, 1_000, 3_000, held=3_000), TPM, 5, started_s + 1).tokens
+        == 0
+    )
+    # The next window (a prefetch) is answered at once.
+    assert restarted.grant("a", Want(R, 6, 1_000, 0), TPM, 5, started_s + 1).tokens == 1_000
+    # After the grace: what the replicas held before the restart is not granted again.
+    a = restarted.grant("a", Want(R, 5, TPM, 4_000, held=4_000), TPM, 5, started_s + 3)
+    b = restarted.grant("b", Want(R, 5, TPM, 3_000, held=3_000), TPM, 5, started_s + 3)
+    assert a.tokens > 0 and b.tokens > 0  # shared by demand, as ever
+    assert a.tokens + b.tokens == TPM - 7_000 and b.remaining == 0
+    assert restarted.granted(R, 5) == TPM
+
+
+def test_a_book_without_a_grace_never_grants_the_window_it_started_in() -> None:
     restarted = book(started_window=window_of(5 * 60.0 + 30, 60.0))  # in window 5
     assert restarted.grant("a", Want(R, 5, 1_000, 0), TPM, 5).tokens == 0
     assert restarted.grant("a", Want(R, 6, 1_000, 0), TPM, 5).tokens == 1_000  # prefetch

@@ -62,6 +62,7 @@ GET_RESERVATION_SUBJECT = commands.command_subject(SERVICE, "get_reservation")
 LIST_RESERVATIONS_SUBJECT = commands.command_subject(SERVICE, "list_reservations")
 UPDATE_RESERVATION_SUBJECT = commands.command_subject(SERVICE, "update_reservation")
 CANCEL_RESERVATION_SUBJECT = commands.command_subject(SERVICE, "cancel_reservation")
+LEASE_GRACE_INTERVALS = 3  # after a start, every live replica has asked for its leases
 
 
 class SchedulerSettings(CapacitySchedulerSettings):
@@ -257,7 +258,10 @@ async def setup(rt: Runtime[SchedulerSettings]) -> None:
     )
     await serve_commands(rt.bus, service)
     service.subscriptions += await serve_leases(
-        rt.bus, lambda: service.reservations, window_s=s.capacity_window_s
+        rt.bus,
+        lambda: service.reservations,
+        window_s=s.capacity_window_s,
+        grace_s=LEASE_GRACE_INTERVALS * s.lease_interval_s,
     )
     resumed = asyncio.create_task(_resume_when_caught_up(rt, service, deployments))
     rt.add_readiness_check(

@@ -12,10 +12,13 @@ nothing past its window, and its demand is forgotten one window later.
 Leases are working state kept in this process's memory, never on a stream: they are
 re-derived within one window from the replicas' own reports, and storing them would put
 every replica's heartbeat (several a second) on JetStream's disk for nothing. A restart
-loses at most one window's grants; a fresh book cannot know what was granted for the
-window in progress, so it grants nothing for that window, only from the next one on
-(replicas keep admitting against what they already hold; their prefetch of the next
-window is answered). One book per process: the lease command must be served by one
+loses the book: a fresh one learns what each replica holds of the window in progress from
+its requests (`held`), and grants nothing for that window during a grace of a few lease
+intervals (`grace_s`), long enough for every live replica to have asked and so reported
+its holding; then it grants the rest as usual (replicas keep admitting against what they
+already hold meanwhile; their prefetch of the next window is answered at once). A replica
+whose balance was ample enough not to ask during the grace holds at most about two lease
+intervals of its demand: that is the most a restart can over-grant, once. One book per process: the lease command must be served by one
 scheduler replica at a time (two books in one queue group would each grant the TPM).
 Imports hicap.bus, hicap.catalog and hicap.events; no Temporal, no HTTP.
 """
@@ -59,6 +62,7 @@ class Want:
     window: int
     tokens: int  # how many more the replica wants
     used: int  # its demand in the window so far
+    held: int = 0  # what it was granted of the window so far
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,19 +88,33 @@ class LeaseBook:
     """Who holds how much of which reservation's window. Pure: the caller passes the
     window in progress and the reservation's TPM (0 when it is not serving)."""
 
-    def __init__(self, *, started_window: int, min_chunk: int = MIN_CHUNK_TOKENS) -> None:
-        self.started_window = started_window  # a fresh book grants nothing up to this one
+    def __init__(
+        self,
+        *,
+        started_window: int,
+        min_chunk: int = MIN_CHUNK_TOKENS,
+        grace_until_s: float = math.inf,
+    ) -> None:
+        self.started_window = started_window  # the window in progress when the book began
+        self.grace_until_s = grace_until_s  # it grants nothing of that window before this
         self.min_chunk = min_chunk
         self._books: dict[Key, dict[str, _Holding]] = {}
 
-    def grant(self, replica: str, want: Want, tpm: int, now_window: int) -> Grant:
+    def grant(
+        self, replica: str, want: Want, tpm: int, now_window: int, now_s: float = 0.0
+    ) -> Grant:
         self._forget(now_window)
         key = (want.reservation_id, want.window)
-        if tpm <= 0 or not self._grantable(want.window, now_window):
+        if tpm <= 0 or not now_window <= want.window <= now_window + 1:
             return Grant(want.reservation_id, want.window, 0, 0)
         holders = self._books.setdefault(key, {})
         me = holders.setdefault(replica, _Holding())
         me.used = max(me.used, want.used)
+        me.granted = max(me.granted, want.held)  # what it holds from before a restart
+        if want.window < self.started_window or (
+            want.window == self.started_window and now_s < self.grace_until_s
+        ):
+            return Grant(want.reservation_id, want.window, 0, 0)
         remaining = max(0, tpm - sum(h.granted for h in holders.values()))
         tokens = self._tokens(replica, want, tpm, remaining)
         me.granted += tokens
@@ -105,10 +123,6 @@ class LeaseBook:
     def granted(self, reservation_id: str, window: int) -> int:
         """Granted in total over every replica (what the book still remembers)."""
         return sum(h.granted for h in self._books.get((reservation_id, window), {}).values())
-
-    def _grantable(self, window: int, now_window: int) -> bool:
-        """The window in progress or the next (a prefetch); never one before the start."""
-        return window > self.started_window and now_window <= window <= now_window + 1
 
     def _tokens(self, replica: str, want: Want, tpm: int, remaining: int) -> int:
         if want.tokens <= 0 or remaining <= 0:
@@ -148,7 +162,13 @@ class LeaseBook:
 
 
 def _want(message: cmd.LeaseWant) -> Want:
-    return Want(message.reservation_id, int(message.window), int(message.tokens), int(message.used))
+    return Want(
+        message.reservation_id,
+        int(message.window),
+        int(message.tokens),
+        int(message.used),
+        int(message.held),
+    )
 
 
 def _tpm(reservations: Reservations, reservation_id: str) -> int:
@@ -161,18 +181,24 @@ async def serve_leases(
     reservations: Callable[[], Reservations],
     *,
     window_s: float,
+    grace_s: float,
     clock: Callable[[], float] = time.time,
 ) -> list[Subscription]:
-    """Answer `lease` from a book started now (`clock`: unix seconds)."""
-    book = LeaseBook(started_window=window_of(clock(), window_s))
+    """Answer `lease` from a book started now (`clock`: unix seconds); `grace_s`: a few
+    lease intervals of the replicas (see the module's restart rule)."""
+    started_s = clock()
+    book = LeaseBook(
+        started_window=window_of(started_s, window_s), grace_until_s=started_s + grace_s
+    )
 
     async def lease(req: cmd.LeaseRequest) -> cmd.LeaseReply:
         if not req.replica:
             raise InvalidRequest("lease: replica is required")
-        now_window = window_of(clock(), window_s)
+        now_s = clock()
+        now_window = window_of(now_s, window_s)
         state = reservations()
         grants = [
-            book.grant(req.replica, _want(w), _tpm(state, w.reservation_id), now_window)
+            book.grant(req.replica, _want(w), _tpm(state, w.reservation_id), now_window, now_s)
             for w in req.wants
         ]
         return cmd.LeaseReply(

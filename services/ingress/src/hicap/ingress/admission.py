@@ -227,6 +227,7 @@ class Admission:
                     window=number,
                     tokens=target - win.balance,
                     used=win.demand,
+                    held=win.granted,
                 )
 
     def apply(self, grants: Iterable[cmd.LeaseGrant]) -> None:

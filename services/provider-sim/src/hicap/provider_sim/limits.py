@@ -49,14 +49,15 @@ class RateLimited(Exception):
 @dataclass
 class _Window:
     entries: deque[tuple[float, int]] = field(default_factory=deque)  # (at_s, tokens)
+    tokens: int = 0  # the sum of the entries' tokens, kept as they come and go
 
     def prune(self, now_s: float, window_s: float) -> None:
         while self.entries and self.entries[0][0] <= now_s - window_s:
-            self.entries.popleft()
+            self.tokens -= self.entries.popleft()[1]
 
-    @property
-    def tokens(self) -> int:
-        return sum(tokens for _, tokens in self.entries)
+    def add(self, at_s: float, tokens: int) -> None:
+        self.entries.append((at_s, tokens))
+        self.tokens += tokens
 
 
 class RateLimiter:
@@ -78,7 +79,7 @@ class RateLimiter:
         if deployment.tpm and window.tokens + tokens > deployment.tpm:
             wait = self._token_wait(window, deployment, tokens, now)
             raise RateLimited(LimitKind.TOKENS, wait, self._quota(window, deployment, now))
-        window.entries.append((now, tokens))
+        window.add(now, tokens)
         return self._quota(window, deployment, now)
 
     @staticmethod

@@ -144,16 +144,18 @@ class CancelReservation(_message.Message):
     def __init__(self, org_id: _Optional[str] = ..., reservation_id: _Optional[str] = ...) -> None: ...
 
 class LeaseWant(_message.Message):
-    __slots__ = ("reservation_id", "window", "tokens", "used")
+    __slots__ = ("reservation_id", "window", "tokens", "used", "held")
     RESERVATION_ID_FIELD_NUMBER: _ClassVar[int]
     WINDOW_FIELD_NUMBER: _ClassVar[int]
     TOKENS_FIELD_NUMBER: _ClassVar[int]
     USED_FIELD_NUMBER: _ClassVar[int]
+    HELD_FIELD_NUMBER: _ClassVar[int]
     reservation_id: str
     window: int
     tokens: int
     used: int
-    def __init__(self, reservation_id: _Optional[str] = ..., window: _Optional[int] = ..., tokens: _Optional[int] = ..., used: _Optional[int] = ...) -> None: ...
+    held: int
+    def __init__(self, reservation_id: _Optional[str] = ..., window: _Optional[int] = ..., tokens: _Optional[int] = ..., used: _Optional[int] = ..., held: _Optional[int] = ...) -> None: ...
 
 class LeaseRequest(_message.Message):
     __slots__ = ("replica", "wants")
