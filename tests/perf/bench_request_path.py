@@ -266,7 +266,9 @@ async def load(
     *,
     profile: RunningPlatform | None,
 ) -> None:
-    connector = aiohttp.TCPConnector(limit=0, force_close=False)
+    # Idle connections close on our side before uvicorn's 5 s keep-alive closes them on its own
+    # (a POST on a connection the server is closing fails rather than being retried).
+    connector = aiohttp.TCPConnector(limit=0, force_close=False, keepalive_timeout=3.0)
     async with aiohttp.ClientSession(connector=connector) as session:
         for t in (hicap, sim):
             await drive(lambda t=t: one(session, t), 16, WARMUP)  # type: ignore[misc]
