@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 
-from hicap.capacity_scheduler.domain import decide_declare_deployment
+from hicap.capacity_scheduler.domain import decide_declare_deployment, decide_publish
 from hicap.capacity_scheduler.lifecycle import decide_activate, decide_period_end, transition_id
 from hicap.capacity_scheduler.projections import CapacityState
 from hicap.capacity_scheduler.reserving import (
@@ -195,3 +195,33 @@ def test_a_declared_deployment_takes_its_models_provider_and_may_grow() -> None:
         "openai",
         2_000,
     )
+
+
+def test_republishing_a_model_may_not_take_capacity_from_under_its_reservations() -> None:
+    s = active(tpm=400)  # allocated on r0
+    model = s.catalog.model(MODEL)
+    assert model is not None
+    held = {d.name: s.reservations.allocated(d.name) for d in model.deployments}
+    assert held["r0"] == 400
+    without_r0 = replace(model, deployments=tuple(d for d in model.deployments if d.name != "r0"))
+    shrunk = replace(
+        model,
+        deployments=tuple(replace(d, tpm=399) if d.name == "r0" else d for d in model.deployments),
+    )
+    on_demand = replace(
+        model,
+        deployments=tuple(
+            replace(d, kind="on-demand") if d.name == "r0" else d for d in model.deployments
+        ),
+    )
+    for changed in (without_r0, shrunk, on_demand):
+        with pytest.raises(Conflict) as refused:
+            decide_publish(s.catalog, changed, allocated=held)
+        assert "r0 holds 400 reserved TPM" in refused.value.message
+    grown = replace(
+        model,
+        deployments=tuple(
+            replace(d, tpm=5_000) if d.name == "r0" else d for d in model.deployments
+        ),
+    )
+    assert decide_publish(s.catalog, grown, allocated=held).model == MODEL

@@ -7,7 +7,8 @@ Temporal worker of the ReservationWorkflows (task queue "capacity-scheduler").
 `start_scheduler` adds the reservations and their worker on a Temporal client of the
 caller's (the integration tests use both); `setup` hands it all to the runtime. Once the
 projection has caught up, every live reservation's workflow is started if it has none (a
-crash between ReservationRequested and the workflow's start strands nothing) and the
+crash between ReservationRequested and the workflow's start strands nothing; one whose
+start failed while the service ran is retried every RECONCILE_INTERVAL_S) and the
 deployments file's entries that differ from the catalogue are declared; the service is
 ready after that (a refused entry keeps it not ready, the reason in `hicap status`). The
 lease service (`leases.serve_leases`, command `lease`) reads `runner.state.reservations`;
@@ -41,6 +42,7 @@ from hicap.capacity_scheduler.workflows import CONTINUE_AS_NEW_AFTER, Reservatio
 from hicap.capacity_scheduler.writer import CapacityWriter
 from hicap.catalog import Catalog, CatalogFileError, Deployment, Reservations, load_baseline
 from hicap.catalog.deployments_file import parse_deployments_file
+from hicap.catalog.reservations import REQUESTED
 from hicap.errors import HicapError, InvalidRequest
 from hicap.events import Clock, IdFactory, Stream, utc_now, uuid7
 from hicap.events.v1 import capacity_commands_pb2 as cmd
@@ -63,6 +65,7 @@ LIST_RESERVATIONS_SUBJECT = commands.command_subject(SERVICE, "list_reservations
 UPDATE_RESERVATION_SUBJECT = commands.command_subject(SERVICE, "update_reservation")
 CANCEL_RESERVATION_SUBJECT = commands.command_subject(SERVICE, "cancel_reservation")
 LEASE_GRACE_INTERVALS = 3  # after a start, every live replica has asked for its leases
+RECONCILE_INTERVAL_S = 30.0  # how often a reservation whose workflow did not start is retried
 
 
 class SchedulerSettings(CapacitySchedulerSettings):
@@ -268,8 +271,17 @@ async def setup(rt: Runtime[SchedulerSettings]) -> None:
         lambda: resumed.done() and not resumed.cancelled() and resumed.exception() is None
     )
 
+    handlers = service.reservation_handlers
+    assert handlers is not None  # wire() always builds them
+    reconciling = asyncio.create_task(
+        start_stranded(
+            lambda: service.reservations, handlers.lifecycles.start, RECONCILE_INTERVAL_S
+        )
+    )
+
     async def stop() -> None:
         resumed.cancel()
+        reconciling.cancel()
         await service.stop()
 
     rt.on_stop(stop)
@@ -287,6 +299,25 @@ async def _resume_when_caught_up(
         rt.detail = f"cannot resume: {exc.message}"
         log.error("capacity-scheduler cannot resume: %s", exc.message)
         raise
+
+
+async def start_stranded(
+    reservations: Callable[[], Reservations],
+    start: Callable[[str], Awaitable[None]],
+    interval_s: float,
+) -> None:
+    """Every `interval_s`, start the workflow of each reservation still `requested` (its
+    workflow did not start when it was created, e.g. Temporal was down): it would
+    otherwise wait for the next start of the service."""
+    while True:
+        await asyncio.sleep(interval_s)
+        for r in reservations().of_org(""):
+            if r.status != REQUESTED:
+                continue
+            try:
+                await start(r.id)
+            except HicapError as exc:
+                log.warning("reservation %s: workflow still not started: %s", r.id, exc.message)
 
 
 def main() -> None:

@@ -17,7 +17,7 @@ from functools import partial
 from hicap.capacity_scheduler.domain import decide_declare_deployment, decide_publish
 from hicap.capacity_scheduler.projections import CapacityState
 from hicap.capacity_scheduler.writer import CapacityWriter
-from hicap.catalog import Catalog, Deployment, deployment_from_proto, model_from_event
+from hicap.catalog import Catalog, Deployment, Model, deployment_from_proto, model_from_event
 from hicap.events import catalog_pb2
 from hicap.events.v1 import capacity_commands_pb2 as cmd
 
@@ -36,7 +36,7 @@ class CatalogHandlers:
 
     async def publish_model(self, req: cmd.PublishModel) -> cmd.PublishModelReply:
         model = model_from_event(req.model)
-        payload = await self.writer.write(lambda s: decide_publish(s.catalog, model))
+        payload = await self.writer.write(lambda s: _publish(s, model))
         assert payload is not None  # decide_publish always returns an event
         return cmd.PublishModelReply(model=payload.model)
 
@@ -58,6 +58,12 @@ class CatalogHandlers:
                 )
                 declared += 1
         return declared
+
+
+def _publish(s: CapacityState, model: Model) -> catalog_pb2.ModelPublished:
+    old = s.catalog.model(model.name)
+    held = {d.name: s.reservations.allocated(d.name) for d in old.deployments} if old else {}
+    return decide_publish(s.catalog, model, allocated=held)
 
 
 def _declare(s: CapacityState, model: str, d: Deployment) -> catalog_pb2.DeploymentDeclared:

@@ -14,7 +14,7 @@ Imports no nats, no clock.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from urllib.parse import urlsplit
 
@@ -28,7 +28,7 @@ from hicap.catalog import (
     deployment_to_proto,
     model_to_event,
 )
-from hicap.errors import InvalidRequest, NotFound
+from hicap.errors import Conflict, InvalidRequest, NotFound
 from hicap.events import catalog_pb2
 
 __all__ = ["MAX_PRICES", "NAME_PATTERN", "decide_declare_deployment", "decide_publish"]
@@ -40,8 +40,14 @@ MAX_DEPLOYMENTS = 32
 MAX_PRICES = 64
 
 
-def decide_publish(catalog: Catalog, model: Model) -> catalog_pb2.ModelPublished:
-    """The event that adds `model` (or replaces the model of that name), or InvalidRequest."""
+def decide_publish(
+    catalog: Catalog, model: Model, *, allocated: Mapping[str, int] | None = None
+) -> catalog_pb2.ModelPublished:
+    """The event that adds `model` (or replaces the model of that name), or InvalidRequest.
+
+    `allocated` is what live reservations hold of each deployment now: a replacement must
+    keep each held deployment reserved, with at least that TPM (Conflict otherwise), so
+    re-publishing a model never takes capacity from under a reservation."""
     _check_name("model", model.name)
     _check_provider("provider", model.provider)
     if model.context_window <= 0:
@@ -52,7 +58,21 @@ def decide_publish(catalog: Catalog, model: Model) -> catalog_pb2.ModelPublished
     )
     _check_deployment_names(catalog, model.name, deployments)
     _check_prices(model.prices)
+    _check_keeps_allocations(model.name, deployments, allocated or {})
     return model_to_event(replace(model, deployments=deployments))
+
+
+def _check_keeps_allocations(
+    model: str, deployments: tuple[Deployment, ...], allocated: Mapping[str, int]
+) -> None:
+    kept = {d.name: d for d in deployments}
+    for name, held in sorted(allocated.items()):
+        d = kept.get(name)
+        if held > 0 and (d is None or not d.reserved or d.tpm < held):
+            raise Conflict(
+                f"deployments: {name} holds {held:,} reserved TPM of reservations of {model}; "
+                "keep it reserved with at least that TPM until they end"
+            )
 
 
 def decide_declare_deployment(

@@ -60,7 +60,7 @@ class ReservationHandlers:
         )
         try:
             await self.lifecycles.start(rid)
-        except HicapError as exc:  # stored: the next start of the service starts its workflow
+        except HicapError as exc:  # stored: app.py retries its start until it runs
             log.error("reservation %s stored but its workflow did not start: %s", rid, exc.message)
         return await self._reply(new.org_id, rid)
 
