@@ -156,6 +156,25 @@ def test_a_reservation_that_would_oversell_is_refused_naming_what_is_free(
         assert "free" in message and "gpt-4.1" in message
 
 
+def test_a_byok_call_rides_the_byok_lane_and_is_billed_nothing(platform: RunningPlatform) -> None:
+    with app_client(platform) as api, admin(platform) as http:
+        reply = api.post(
+            "/chat/completions",
+            json={"model": "gpt-4.1", "messages": [{"role": "user", "content": "mine"}]},
+            headers={"x-provider-key": "sk-customer-own-key-0123456789"},
+        )
+        assert reply.status_code == 200, reply.text
+        assert reply.headers["x-hicap-lane"] == "byok"
+
+        def billed_nothing() -> None:
+            rows = http.get("/admin/usage", params={"group_by": "lane"}).json()["data"]
+            byok = {row["lane"]: row for row in rows}.get("byok")
+            assert byok is not None, rows
+            assert byok["requests"] == 1 and byok["cost_micros"] == 0
+
+        assert_eventually_sync(billed_nothing, timeout=60)
+
+
 def test_the_operator_lists_reservations_from_the_terminal(platform: RunningPlatform) -> None:
     import subprocess
 

@@ -52,8 +52,8 @@ def test_reserved_without_overflow_never_goes_on_demand() -> None:
 
 
 @pytest.mark.parametrize("lane", ["on-demand", "byok"])
-def test_on_demand_and_byok_use_on_demand_deployments_only(lane: str) -> None:
-    assert lanes_of(Ticket(lane)) == [("m-on-demand", "on-demand")]
+def test_on_demand_and_byok_use_on_demand_deployments_only_and_keep_their_lane(lane: str) -> None:
+    assert lanes_of(Ticket(lane)) == [("m-on-demand", lane)]
 
 
 def test_a_model_without_an_on_demand_deployment_is_unavailable_on_demand() -> None:

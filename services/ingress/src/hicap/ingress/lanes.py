@@ -3,7 +3,9 @@ grouped by lane (egress tries a later lane only when every target of the one bef
 refused): `reserved` -> the reservation's allocated deployments (lane `reserved`), then,
 when the reservation allows overflow, the model's on-demand deployments (lane
 `on-demand`); `on-demand` and `byok` -> the on-demand deployments only (every catalogue
-deployment is on-demand unless declared reserved). The spot lane, when it comes, goes
+deployment is on-demand unless declared reserved), a BYOK call's targets keeping the lane
+`byok` (egress names the served lane after its target: a BYOK call must never come back
+`on-demand`, billed). The spot lane, when it comes, goes
 between the two. Pure; imports hicap.catalog, hicap.errors, the egress messages and
 ingress's admission ticket only.
 """
@@ -14,7 +16,7 @@ from hicap.catalog import Catalog, Deployment, Model
 from hicap.errors import Unavailable
 from hicap.events import egress_pb2
 from hicap.ingress.admission import Ticket
-from hicap.ingress.edge import ON_DEMAND, RESERVED
+from hicap.ingress.edge import BYOK, ON_DEMAND, RESERVED
 
 __all__ = ["targets_for"]
 
@@ -30,7 +32,8 @@ def targets_for(catalog: Catalog, model: Model, ticket: Ticket) -> list[egress_p
                 targets.append(_target(deployment, RESERVED))
         if not r.overflow:
             return _some(targets, model)
-    targets.extend(_target(d, ON_DEMAND) for d in model.deployments if not d.reserved)
+    lane = BYOK if ticket.lane == BYOK else ON_DEMAND  # the customer's key: still byok
+    targets.extend(_target(d, lane) for d in model.deployments if not d.reserved)
     return _some(targets, model)
 
 
