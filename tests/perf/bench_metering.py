@@ -12,7 +12,7 @@ import contextlib
 import tempfile
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,10 +20,10 @@ import uvloop
 
 from hicap.bus import Bus, DurableConsumer, connect, ensure_streams, publish, stream_last_seq
 from hicap.bus.publish import event_headers
-from hicap.events import Stream, encode, new_event, usage_pb2
+from hicap.events import Stream, decode, encode, new_event, usage_pb2
 from hicap.metering import queries
-from hicap.metering.backends import Backend, ChdbBackend, Params, Row
-from hicap.metering.ingest import Ingestor
+from hicap.metering.backends import EPOCH, Backend, ChdbBackend, Columns, Params, Row
+from hicap.metering.ingest import Ingestor, request_columns, request_row
 from hicap.metering.schema import COLUMN_NAMES, migrate
 from tests.asserts import assert_eventually
 from tests.fixtures.servers import start_nats_server
@@ -32,6 +32,7 @@ N_BACKLOG = 200_000
 STEADY_RATE = 500  # events/s
 STEADY_S = 10.0
 N_QUERY_ROWS = 10_000_000
+N_STEP_ROWS = 10_000
 DRAIN_LIMIT_S = 120.0
 
 
@@ -58,11 +59,20 @@ class Watched:
 
     async def insert(self, table: str, columns: Sequence[str], rows: Sequence[Row]) -> None:
         await self.inner.insert(table, columns, rows)
-        now = datetime.now(UTC)
-        self.rows += len(rows)
+        self._count(len(rows))
+
+    async def insert_columns(self, table: str, batch: Columns) -> None:
+        await self.inner.insert_columns(table, batch)
+        now_ms = (datetime.now(UTC) - EPOCH) / timedelta(milliseconds=1)
+        self._count(batch.rows)
+        if "occurred_at" in batch.names:
+            occurred = batch.values[batch.names.index("occurred_at")]
+            self.lags_s += [(now_ms - ms) / 1000 for ms in occurred if isinstance(ms, int)]
+
+    def _count(self, rows: int) -> None:
+        self.rows += rows
         if self.rows >= self.target:
             self.reached.set()
-        self.lags_s += [(now - r[-1]).total_seconds() for r in rows if isinstance(r[-1], datetime)]
 
     async def query(self, sql: str, params: Params | None = None) -> list[Row]:
         return await self.inner.query(sql, params)
@@ -105,17 +115,44 @@ def pct(samples: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] if ordered else 0.0
 
 
-async def drain(bus: Bus, store: Watched) -> None:
-    rate = await publish_backlog(bus, "org_bench_backlog", N_BACKLOG)
+class Discard:
+    """A store that keeps nothing: draining into it measures the bus path alone (pull,
+    decode, build the batch, ack)."""
+
+    database = "discard"
+
+    async def execute(self, sql: str, params: Params | None = None) -> None:
+        return None
+
+    async def insert(self, table: str, columns: Sequence[str], rows: Sequence[Row]) -> None:
+        return None
+
+    async def insert_columns(self, table: str, batch: Columns) -> None:
+        return None
+
+    async def query(self, sql: str, params: Params | None = None) -> list[Row]:
+        return []
+
+    async def close(self) -> None:
+        return None
+
+
+async def drain(bus: Bus, store: Watched, label: str, n: int) -> None:
+    start_seq = await stream_last_seq(bus, Stream.USAGE) + 1
+    rate = await publish_backlog(bus, "org_bench_backlog", n)
     print(f"{'publish backlog (for setup)':<40} {rate:,.0f} events/s")
-    consumer = await DurableConsumer(bus, Stream.USAGE, "bench_drain", "hicap.usage.>").start()
-    began = time.perf_counter()
+    durable = f"bench_{uuid.uuid4().hex[:8]}"
+    consumer = await DurableConsumer(
+        bus, Stream.USAGE, durable, "hicap.usage.>", start_seq=start_seq
+    ).start()
+    began, before = time.perf_counter(), store.rows
     ingestor = Ingestor(store, consumer).start()
-    await store.wait_rows(N_BACKLOG, DRAIN_LIMIT_S)
+    await store.wait_rows(before + n, DRAIN_LIMIT_S)
     elapsed = time.perf_counter() - began
     await ingestor.stop()
-    print(f"{'ingest: drain one consumer':<40} {store.rows / elapsed:,.0f} rows/s "
-          f"({store.rows:,} rows in {elapsed:.2f} s; target >= 50,000)")  # fmt: skip
+    rows = store.rows - before
+    print(f"{label:<40} {rows / elapsed:,.0f} rows/s "
+          f"({rows:,} rows in {elapsed:.2f} s; target >= 50,000)")  # fmt: skip
 
 
 async def steady(bus: Bus, store: Watched) -> None:
@@ -162,14 +199,54 @@ async def big_query(store: Backend) -> None:
               f"({len(groups)} groups, {total:,} rows; target < 1000 ms)")  # fmt: skip
 
 
+def per_row_us(step: Callable[[], object], n: int, repeats: int = 3) -> float:
+    """The best of `repeats` runs of `step` over `n` rows, in microseconds per row."""
+    best = float("inf")
+    for _ in range(repeats):
+        began = time.perf_counter()
+        step()
+        best = min(best, time.perf_counter() - began)
+    return best / n * 1e6
+
+
+async def steps(store: Backend) -> None:
+    """Each step of the ingest path on N_STEP_ROWS events, alone (no NATS): decode, build the
+    batch, insert it, the old path (row tuples, one JSONCompactColumns document) beside."""
+    now = datetime.now(UTC)
+    datas = [
+        encode(new_event(usage("org_steps", i, now), org_id="org_steps"))
+        for i in range(N_STEP_ROWS)
+    ]
+    events = [decode(d) for d in datas]
+    loop = asyncio.get_running_loop()
+
+    def insert(coro: Callable[[], Awaitable[None]]) -> Callable[[], object]:
+        return lambda: asyncio.run_coroutine_threadsafe(coro(), loop).result()
+
+    rows = [request_row(e) for e in events]
+    batch = request_columns(events)
+    timings = {
+        "decode (in hicap.bus)": lambda: [decode(d) for d in datas],
+        "build rows (old)": lambda: [request_row(e) for e in events],
+        "build columns": lambda: request_columns(events),
+        "insert JSONCompactColumns (old)": insert(lambda: store.insert("requests", COLUMN_NAMES, rows)),
+        "insert Python(columns)": insert(lambda: store.insert_columns("requests", batch)),
+    }  # fmt: skip
+    for label, step in timings.items():
+        us = await asyncio.to_thread(per_row_us, step, N_STEP_ROWS)
+        print(f"{'step: ' + label:<40} {us:6.2f} us/row ({N_STEP_ROWS:,} rows)")
+
+
 async def run(url: str, chdb_path: Path) -> None:
     bus = await connect(url, name="bench-metering")
     await ensure_streams(bus)
     store = Watched(ChdbBackend(chdb_path, "bench"))
     await migrate(store)
-    await drain(bus, store)
+    await drain(bus, store, "ingest: drain one consumer", N_BACKLOG)
+    await drain(bus, Watched(Discard()), "ingest ceiling: drain, no store", N_BACKLOG // 2)
     await steady(bus, store)
     await big_query(store)
+    await steps(store.inner)  # last: its rows stay out of the numbers above
     await bus.close()
 
 

@@ -13,7 +13,7 @@ import pytest
 from hicap.bus import Bus, DurableConsumer, connect, ensure_streams, publish
 from hicap.events import Stream
 from hicap.metering import queries
-from hicap.metering.backends import Backend, Params, Row
+from hicap.metering.backends import Backend, Columns, Params, Row
 from hicap.metering.errors import StoreFailed
 from hicap.metering.ingest import Ingestor
 from tests.asserts import assert_eventually
@@ -40,7 +40,14 @@ class Faulty:
 
     async def insert(self, table: str, columns: Sequence[str], rows: Sequence[Row]) -> None:
         await self.inner.insert(table, columns, rows)
-        if self.faults == 0 and len(rows) > 1:
+        self._maybe_fail(len(rows))
+
+    async def insert_columns(self, table: str, batch: Columns) -> None:
+        await self.inner.insert_columns(table, batch)
+        self._maybe_fail(batch.rows)
+
+    def _maybe_fail(self, rows: int) -> None:
+        if self.faults == 0 and rows > 1:
             self.faults += 1
             raise self.fault("injected")
 

@@ -2,9 +2,11 @@
 
 Both run the same SQL text: `{name:Type}` placeholders bound by the engine, tables
 qualified with the backend's `database`. Rows come back as tuples of str, int, float and
-bool (queries format dates in SQL), so callers never see a backend's own types. chDB
-runs in this process and is not safe for concurrent queries: its calls go through one
-lock and run off the event loop. The only module that imports chdb or
+bool (queries format dates in SQL), so callers never see a backend's own types. Bulk
+writes come as `Columns` (one list per column, moments as epoch milliseconds): chDB
+reads them in place through its `Python()` table function, with no text encoding of the
+batch. chDB runs in this process and is not safe for concurrent queries: its calls go
+through one lock and run off the event loop. The only module that imports chdb or
 clickhouse-connect; no nats, no hicap.bus.
 """
 
@@ -13,7 +15,8 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Mapping, Sequence
-from datetime import UTC, date, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
@@ -29,6 +32,21 @@ Row = tuple[Value, ...]
 Params = Mapping[str, str | int | float]
 
 DEFAULT_DATABASE = "hicap"
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Columns:
+    """A batch by column: `values[i]` holds column `names[i]` of every row, all of one
+    length; the columns named in `moments` hold UTC epoch milliseconds (int)."""
+
+    names: tuple[str, ...]
+    values: tuple[Sequence[Value], ...]
+    moments: frozenset[str] = frozenset()
+
+    @property
+    def rows(self) -> int:
+        return len(self.values[0]) if self.values else 0
 
 
 class Backend(Protocol):
@@ -41,6 +59,10 @@ class Backend(Protocol):
 
     async def insert(self, table: str, columns: Sequence[str], rows: Sequence[Row]) -> None:
         """Insert rows into `database.table`, all or none (one INSERT statement)."""
+        ...
+
+    async def insert_columns(self, table: str, batch: Columns) -> None:
+        """Insert a batch given by column into `database.table`, all or none."""
         ...
 
     async def query(self, sql: str, params: Params | None = None) -> list[Row]: ...
@@ -97,6 +119,28 @@ class ChdbBackend:
         head = f"INSERT INTO {self._database}.{table} ({names}) FORMAT JSONCompactColumns"
         await self._run(f"{head}\n{_json_columns(rows)}", None)
 
+    async def insert_columns(self, table: str, batch: Columns) -> None:
+        if not batch.rows:
+            return
+        select = ", ".join(
+            f"fromUnixTimestamp64Milli({n}, 'UTC')" if n in batch.moments else n
+            for n in batch.names
+        )
+        sql = (
+            f"INSERT INTO {self._database}.{table} ({', '.join(batch.names)})"
+            f" SELECT {select} FROM Python(hicap_batch)"
+        )
+        async with self._lock:
+            try:
+                await asyncio.to_thread(
+                    _query_batch,
+                    self._session,
+                    sql,
+                    dict(zip(batch.names, batch.values, strict=True)),
+                )
+            except RuntimeError as exc:  # chdb.ChdbError: the engine refused the statement
+                raise StoreFailed(f"chDB: {exc}") from exc
+
     async def query(self, sql: str, params: Params | None = None) -> list[Row]:
         text = await self._run(sql, params)
         if not text.strip():
@@ -106,6 +150,21 @@ class ChdbBackend:
     async def close(self) -> None:
         async with self._lock:
             await asyncio.to_thread(self._session.close)
+
+
+def _query_batch(
+    session: chdb_session.Session, sql: str, hicap_batch: Mapping[str, Sequence[Value]]
+) -> None:
+    """Run `sql`, whose `Python(hicap_batch)` chDB resolves by name in its caller's frames:
+    this frame's argument. A dict of lists, read in place (its types inferred: str as
+    String, int as Int64, bool as UInt8; the INSERT casts them to the table's)."""
+    session.query(sql, "JSONCompact")  # type: ignore[no-untyped-call]  # chdb ships no annotations
+
+
+def _from_ms(value: Value) -> datetime:
+    if not isinstance(value, int):
+        raise TypeError(f"a moment column holds epoch milliseconds, not {type(value).__name__}")
+    return EPOCH + timedelta(milliseconds=value)
 
 
 def _plain(value: object) -> Value:
@@ -153,6 +212,15 @@ class ClickHouseBackend:
             raise StoreUnavailable(f"ClickHouse: {exc}") from exc
         except DatabaseError as exc:
             raise StoreFailed(f"ClickHouse: {exc}") from exc
+
+    async def insert_columns(self, table: str, batch: Columns) -> None:
+        if not batch.rows:
+            return
+        values = [
+            [_from_ms(v) for v in column] if name in batch.moments else column
+            for name, column in zip(batch.names, batch.values, strict=True)
+        ]
+        await self.insert(table, batch.names, list(zip(*values, strict=True)))
 
     async def query(self, sql: str, params: Params | None = None) -> list[Row]:
         try:

@@ -16,9 +16,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from operator import attrgetter
+from typing import Any
 
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -26,7 +28,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from hicap.bus import BusUnavailable, Delivery, DurableConsumer
 from hicap.events import Clock, Event, usage_pb2, utc_now
 from hicap.metering import queries
-from hicap.metering.backends import Backend, Row
+from hicap.metering.backends import EPOCH, Backend, Columns, Row, Value
 from hicap.metering.errors import StoreFailed, StoreUnavailable
 from hicap.metering.schema import COLUMN_NAMES
 from hicap.telemetry import Counter, Histogram
@@ -52,6 +54,12 @@ LANES = {
 }
 
 
+# Columns read from the payload as they are, in `COLUMN_NAMES`; the others are derived.
+_DERIVED = {"started_at", "org_id", "lane", "event_id", "occurred_at"}
+_MOMENTS = frozenset({"started_at", "occurred_at"})
+_MS = timedelta(milliseconds=1)
+
+
 def request_row(event: Event[Message]) -> Row:
     """The `requests` row of a UsageRecorded event, in `COLUMN_NAMES` order."""
     u = event.payload
@@ -68,9 +76,33 @@ def request_row(event: Event[Message]) -> Row:
     )  # fmt: skip
 
 
+def request_columns(events: Sequence[Event[Message]]) -> Columns:
+    """The `requests` columns of UsageRecorded events, built column by column (one C-level
+    pass per column, no row tuples); moments in epoch milliseconds, as `request_row`'s
+    datetimes truncated to the millisecond the table keeps."""
+    payloads: list[usage_pb2.UsageRecorded] = [e.payload for e in events]  # type: ignore[misc]  # callers dispatch on type
+    derived: dict[str, list[Value]] = {
+        "started_at": [
+            s.seconds * 1000 + s.nanos // 1_000_000 for s in _each("started_at", payloads)
+        ],
+        "org_id": [u.org_id or e.org_id for u, e in zip(payloads, events, strict=True)],
+        "lane": [LANES.get(lane, "") for lane in _each("lane", payloads)],
+        "event_id": [e.event_id for e in events],
+        "occurred_at": [(e.occurred_at - EPOCH) // _MS for e in events],
+    }
+    values = tuple(
+        derived[name] if name in _DERIVED else list(_each(name, payloads)) for name in COLUMN_NAMES
+    )
+    return Columns(COLUMN_NAMES, values, _MOMENTS)
+
+
 def _moment(ts: Timestamp) -> datetime:
-    """Timestamp.ToDatetime, at a tenth of its cost (it is on the per-row path)."""
+    """Timestamp.ToDatetime, at a tenth of its cost."""
     return datetime.fromtimestamp(ts.seconds, UTC).replace(microsecond=ts.nanos // 1000)
+
+
+def _each(field: str, payloads: Sequence[Message]) -> Iterator[Any]:
+    return map(attrgetter(field), payloads)
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,9 +192,9 @@ class Ingestor:
     async def _flush(self, batch: Sequence[Delivery]) -> None:
         if not batch:
             return
-        rows = [request_row(d.event) for d in batch if d.event is not None]
+        columns = request_columns([d.event for d in batch if d.event is not None])
         try:
-            await self._insert_held(batch, rows)
+            await self._insert_held(batch, columns)
         except StoreFailed as exc:
             log.warning("a batch was refused (%s); inserting its rows one by one", exc)
             await self._insert_each(batch)
@@ -170,21 +202,21 @@ class Ingestor:
         await self.consumer.ack_all(batch)
         self._observe_lag(batch)
 
-    async def _insert_held(self, batch: Sequence[Delivery], rows: Sequence[Row]) -> None:
+    async def _insert_held(self, batch: Sequence[Delivery], columns: Columns) -> None:
         """Insert, retrying for as long as the store is unreachable (StoreFailed is raised)."""
         while True:
             began = time.perf_counter()
             try:
-                await self.backend.insert("requests", COLUMN_NAMES, rows)
+                await self.backend.insert_columns("requests", columns)
             except StoreUnavailable as exc:
                 if self._stopping.is_set():
                     raise
-                log.warning("analytics store unreachable; holding %d rows: %s", len(rows), exc)
+                log.warning("analytics store unreachable; holding %d rows: %s", len(batch), exc)
                 await asyncio.gather(*(d.in_progress() for d in batch))
                 await asyncio.sleep(self.config.outage_backoff_s)
                 continue
             INSERT_S.observe(time.perf_counter() - began)
-            ROWS.inc(len(rows))
+            ROWS.inc(columns.rows)
             BATCHES.inc()
             return
 
@@ -192,7 +224,7 @@ class Ingestor:
         for d in batch:
             assert d.event is not None  # batches hold decoded events only
             try:
-                await self.backend.insert("requests", COLUMN_NAMES, [request_row(d.event)])
+                await self.backend.insert_columns("requests", request_columns([d.event]))
             except StoreFailed:
                 await self._failed(d, "refused by the store")
                 continue
