@@ -25,7 +25,8 @@ from hicap.metering.backends import Backend
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
-# The columns of `requests` in insert order; `ingest.request_row` fills them in this order.
+# The columns of `requests` in insert order; `ingest.request_columns` (and `request_row`)
+# fill them in this order.
 REQUEST_COLUMNS: tuple[tuple[str, str], ...] = (
     ("request_id", "String"),
     ("started_at", "DateTime64(3, 'UTC')"),
