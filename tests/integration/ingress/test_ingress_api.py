@@ -339,14 +339,15 @@ async def test_models_lists_what_the_key_may_use_in_each_sdks_shape(
 
 
 async def usage_of(platform: Platform, org_id: str) -> list[usage_pb2.UsageRecorded]:
-    """Every UsageRecorded of one org on the USAGE stream, once the publisher is idle."""
+    """Every usage record of one org on the USAGE stream (ingress publishes them in
+    UsageRecordedBatch messages), once the publisher is idle."""
     assert await platform.usage.flush(timeout_s=10) == 0
     out = []
     info = await platform.bus.js.stream_info(Stream.USAGE.value)
     for seq in range(info.state.first_seq, info.state.last_seq + 1):
         event = decode((await platform.bus.js.get_msg(Stream.USAGE.value, seq)).data or b"")
-        if event.org_id == org_id and isinstance(event.payload, usage_pb2.UsageRecorded):
-            out.append(event.payload)
+        if isinstance(event.payload, usage_pb2.UsageRecordedBatch):
+            out += [r for r in event.payload.records if r.org_id == org_id]
     return out
 
 

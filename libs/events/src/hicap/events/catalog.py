@@ -93,6 +93,7 @@ CATALOG: tuple[EventSpec, ...] = (
         capacity_pb2.ReservationExpired, "hicap.capacity.reservation_expired.v1", Stream.CAPACITY
     ),
     EventSpec(usage_pb2.UsageRecorded, "hicap.usage.recorded.v1", Stream.USAGE),
+    EventSpec(usage_pb2.UsageRecordedBatch, "hicap.usage.recorded_batch.v1", Stream.USAGE),
     EventSpec(usage_pb2.UsageDeleted, "hicap.usage.deleted.v1", Stream.USAGE),
     EventSpec(health_pb2.ServiceHealth, HEALTH_REPORT_SUBJECT, None),
 )

@@ -10,41 +10,29 @@ count_tokens call is recorded with zero tokens: counting consumes nothing. The r
 is the lane the call was served on. BYOK calls cost Hicap's customer nothing (they pay
 the provider), and reserved-lane calls nothing more than the reservation's fee: every
 cost field 0, the list-price value kept (to show the saving).
-`UsagePublisher` takes events off the request path: `record` only appends to a bounded
-buffer (never blocks, never raises); a background task builds and publishes them, each
-retried with its own event id until JetStream acknowledges it, so an outage delays usage
-but neither loses nor doubles it; only a full buffer drops (counted, logged), and what is
-still unpublished when shutdown's flush times out. Imports libs and ingress's relay and
-edge only; never another service.
+`UsagePublisher` (in `usage_publisher`, re-exported here) takes events off the request
+path and publishes them in batches. Imports libs and ingress's relay, edge and
+usage_publisher only; never another service.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 
-from hicap.bus import Bus, publish
 from hicap.catalog import Catalog
-from hicap.events import Event, encode, new_event, usage_pb2
+from hicap.events import new_event, usage_pb2
 from hicap.events.v1 import egress_pb2
 from hicap.ingress.edge import BYOK, ON_DEMAND, RESERVED
 from hicap.ingress.relay import CallRecord, OnComplete
+from hicap.ingress.usage_publisher import UsageEvent, UsagePublisher
 from hicap.money import CostBreakdown, TokenCounts, UnitPrices, price_usage
-from hicap.telemetry import Counter, Gauge, Histogram
 
-__all__ = ["UsagePublisher", "metered", "usage_event"]
+__all__ = ["UsageEvent", "UsagePublisher", "metered", "usage_event"]
 
 log = logging.getLogger(__name__)
-
-UsageEvent = Event[usage_pb2.UsageRecorded]
-Pending = UsageEvent | Callable[[], UsageEvent]
-"""What the request path hands over: an event, or how to build it (off the request path)."""
 
 ROUTE_MAX_CHARS = 128
 _INT32_MAX = 2**31 - 1
@@ -60,21 +48,11 @@ _SURFACES = {
     egress_pb2.SURFACE_ANTHROPIC_COUNT_TOKENS: "anthropic",
 }
 
-BUFFERED = Gauge("hicap_usage_buffered_events", "Usage events recorded, not yet acknowledged.")
-PUBLISHED = Counter("hicap_usage_published_total", "Usage events acknowledged by JetStream.")
-FAILURES = Counter("hicap_usage_publish_failures_total", "Usage publish attempts that failed.")
-DROPPED = Counter("hicap_usage_dropped_total", "Usage events never published.", ["reason"])
-LAG = Histogram(
-    "hicap_usage_lag_seconds",
-    "From a call's usage being recorded to its event's acknowledgement.",
-    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800),
-)
-
 
 def usage_event(record: CallRecord, catalog: Catalog) -> UsageEvent:
     """The event of one finished call. Its id is the request id (a UUIDv7 made once per
-    request), so a retried publish, or the same call recorded twice, is stored once; it
-    occurred when the call completed."""
+    request), so the same call recorded twice is one row; it occurred when the call
+    completed (started_at + latency_ms: what metering derives for a batch's record)."""
     trailer = record.trailer or egress_pb2.EgressTrailer()
     tokens = _tokens(record, trailer)
     cost = _cost(record, catalog, tokens)
@@ -176,145 +154,3 @@ def metered(publisher: UsagePublisher, catalog: Callable[[], Catalog]) -> OnComp
         publisher.record(partial(usage_event, record, catalog()))
 
     return on_complete
-
-
-@dataclass(frozen=True, slots=True)
-class _Item:
-    recorded_s: float
-    pending: Pending
-
-
-class UsagePublisher:
-    """A bounded buffer of usage events and the task that publishes them to USAGE."""
-
-    def __init__(
-        self,
-        bus: Bus,
-        *,
-        capacity: int = 100_000,
-        concurrency: int = 64,
-        attempt_timeout_s: float = 5.0,
-        max_backoff_s: float = 5.0,
-        timer: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._bus, self._timer = bus, timer
-        self._attempt_timeout_s, self._max_backoff_s = attempt_timeout_s, max_backoff_s
-        self._queue: asyncio.Queue[_Item] = asyncio.Queue(capacity)
-        self._slots = asyncio.Semaphore(concurrency)
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._runner: asyncio.Task[None] | None = None
-        self._settled = asyncio.Event()
-        self._settled.set()
-        self.unsettled = self.published = self.failures = self.dropped = 0
-        self._dropping = self._failing = False
-
-    def record(self, pending: Pending) -> None:
-        """Buffer one event (or its recipe) for publishing. Never blocks, never raises."""
-        try:
-            self._queue.put_nowait(_Item(self._timer(), pending))
-        except asyncio.QueueFull:
-            self._drop()
-            return
-        self._dropping = False
-        self.unsettled += 1
-        self._settled.clear()
-        BUFFERED.inc()
-
-    async def start(self) -> UsagePublisher:
-        self._runner = asyncio.create_task(self._run(), name="usage-publisher")
-        return self
-
-    async def flush(self, timeout_s: float) -> int:
-        """Wait until every recorded event is acknowledged or `timeout_s`; how many are not."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._settled.wait(), timeout_s)
-        return self.unsettled
-
-    async def close(self, timeout_s: float = 5.0) -> None:
-        """Publish what is buffered (within `timeout_s`), then stop. Before the bus closes."""
-        left = await self.flush(timeout_s)
-        if left:
-            log.error("%d usage events were not published before shutdown", left)
-            DROPPED.labels("shutdown").inc(left)
-            self.dropped += left
-        tasks = [t for t in (self._runner, *self._tasks) if t is not None]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-
-    async def _run(self) -> None:
-        while True:
-            await self._slots.acquire()
-            item = await self._queue.get()
-            task = asyncio.create_task(self._deliver(item))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-
-    async def _deliver(self, item: _Item) -> None:
-        try:
-            event = _built(item.pending)
-            if event is None:
-                DROPPED.labels("invalid").inc()
-                self.dropped += 1
-                return
-            await self._until_acked(event)
-            LAG.observe(self._timer() - item.recorded_s)
-            PUBLISHED.inc()
-            self.published += 1
-        finally:
-            self._slots.release()
-            self._settle()
-
-    async def _until_acked(self, event: UsageEvent) -> None:
-        """Publish with the same event id until acknowledged, backing off between tries."""
-        delay_s = 0.1
-        while True:
-            try:
-                await publish(self._bus, event, timeout_s=self._attempt_timeout_s)
-            # Any failure of one attempt (the bus's timeouts, or nats-py's connection
-            # errors that it lets through and a service may not import) is retried with
-            # the same Nats-Msg-Id: JetStream stores the event once.
-            except Exception as exc:  # noqa: BLE001
-                self._failed_once(exc)
-                await asyncio.sleep(delay_s)
-                delay_s = min(delay_s * 2, self._max_backoff_s)
-                continue
-            if self._failing:
-                self._failing = False
-                log.info("usage events are being published again")
-            return
-
-    def _failed_once(self, exc: Exception) -> None:
-        FAILURES.inc()
-        self.failures += 1
-        if not self._failing:
-            self._failing = True
-            log.warning("usage publish failing, retrying (%s); buffering meanwhile", exc)
-
-    def _settle(self) -> None:
-        self.unsettled -= 1
-        BUFFERED.dec()
-        if self.unsettled == 0:
-            self._settled.set()
-
-    def _drop(self) -> None:
-        DROPPED.labels("buffer_full").inc()
-        self.dropped += 1
-        if not self._dropping:
-            self._dropping = True
-            log.error(
-                "usage buffer full (%d events): dropping usage until it drains",
-                self._queue.maxsize,
-            )
-
-
-def _built(pending: Pending) -> UsageEvent | None:
-    """The event, encoded once to be sure it can be; None (logged) if it cannot be built.
-    A bug in building one event must not stop the publisher, so anything is caught."""
-    try:
-        event = pending if isinstance(pending, Event) else pending()
-        encode(event)
-    except Exception:  # counted as dropped by the caller
-        log.exception("a usage event could not be built; it is dropped")
-        return None
-    return event

@@ -1,14 +1,18 @@
 """The usage consumer: USAGE events into `requests`, exactly one row per request.
 
-Each fetch from the durable consumer is one batch: it ends when `batch_rows` events have
-arrived or `batch_wait_s` is up, whichever comes first. The loop inserts the batch in
-one statement, and only then acks it: a crash before the ack redelivers the batch, and
-the ReplacingMergeTree collapses the copies. A `UsageDeleted` first flushes the pending batch, so deletions apply in stream
-order. When the store cannot be reached the batch is held (and kept in progress, so NATS
-does not redeliver it) until the store is back: an outage delays rows, it never parks
-them. A message that does not decode, or whose row the store refuses, is redelivered,
-and on its last delivery it is parked: termed, counted, logged at ERROR with its
-sequence, never its payload. Imports hicap.bus and the store modules; no nats, no chdb.
+Each fetch from the durable consumer is one batch: it ends when about `batch_rows` rows
+have arrived or `batch_wait_s` is up, whichever comes first. A message is a
+`UsageRecorded` (one row) or a `UsageRecordedBatch` (one row per record, as ingress
+publishes them). The loop inserts the batch in one statement (a fetch that outgrows
+`batch_rows`, in several), and only then acks it: a crash before the ack redelivers the
+batch, and the ReplacingMergeTree collapses the copies (keyed by request id, so a
+redelivered batch of records doubles nothing). A `UsageDeleted` first flushes the
+pending batch, so deletions apply in stream order. When the store cannot be reached the
+batch is held (and kept in progress, so NATS does not redeliver it) until the store is
+back: an outage delays rows, it never parks them. A message that does not decode, or
+whose rows the store refuses, is redelivered, and on its last delivery it is parked
+whole: termed, counted, logged at ERROR with its sequence, never its payload. Imports
+hicap.bus and the store modules; no nats, no chdb.
 """
 
 from __future__ import annotations
@@ -19,8 +23,9 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from operator import attrgetter
-from typing import Any
+from itertools import repeat
+from operator import add, attrgetter
+from typing import Any, cast
 
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -58,6 +63,10 @@ LANES = {
 _DERIVED = {"started_at", "org_id", "lane", "event_id", "occurred_at"}
 _MOMENTS = frozenset({"started_at", "occurred_at"})
 _MS = timedelta(milliseconds=1)
+# Rows per message assumed before the first fetch: a full ingress batch, so the first fetch
+# of a backlog of batches does not pull thousands of them (single events: it adapts).
+_FIRST_ROWS_PER_MESSAGE = 256
+_OCCURRED = COLUMN_NAMES.index("occurred_at")
 
 
 def request_row(event: Event[Message]) -> Row:
@@ -77,23 +86,40 @@ def request_row(event: Event[Message]) -> Row:
 
 
 def request_columns(events: Sequence[Event[Message]]) -> Columns:
-    """The `requests` columns of UsageRecorded events, built column by column (one C-level
-    pass per column, no row tuples); moments in epoch milliseconds, as `request_row`'s
-    datetimes truncated to the millisecond the table keeps."""
-    payloads: list[usage_pb2.UsageRecorded] = [e.payload for e in events]  # type: ignore[misc]  # callers dispatch on type
+    """The `requests` columns of UsageRecorded and UsageRecordedBatch events (one row per
+    record), built column by column (one C-level pass per column, no row tuples); moments
+    in epoch milliseconds, as `request_row`'s datetimes truncated to the millisecond the
+    table keeps. A batch's record has no envelope of its own: its event id is its request
+    id and it occurred at started_at + latency_ms, as ingress makes a single event's."""
+    singles = [e for e in events if isinstance(e.payload, usage_pb2.UsageRecorded)]
+    payloads: list[usage_pb2.UsageRecorded] = [e.payload for e in singles]  # type: ignore[misc]  # filtered above
+    envelope_orgs = [e.org_id for e in singles]
+    for e in events:
+        if isinstance(e.payload, usage_pb2.UsageRecordedBatch):
+            payloads += e.payload.records
+            envelope_orgs += repeat(e.org_id, len(e.payload.records))
+    started_ms = [s.seconds * 1000 + s.nanos // 1_000_000 for s in _each("started_at", payloads)]
+    batched = payloads[len(singles) :]
     derived: dict[str, list[Value]] = {
-        "started_at": [
-            s.seconds * 1000 + s.nanos // 1_000_000 for s in _each("started_at", payloads)
-        ],
-        "org_id": [u.org_id or e.org_id for u, e in zip(payloads, events, strict=True)],
+        "started_at": started_ms,
+        "org_id": [u.org_id or org for u, org in zip(payloads, envelope_orgs, strict=True)],
         "lane": [LANES.get(lane, "") for lane in _each("lane", payloads)],
-        "event_id": [e.event_id for e in events],
-        "occurred_at": [(e.occurred_at - EPOCH) // _MS for e in events],
+        "event_id": [e.event_id for e in singles] + list(_each("request_id", batched)),
+        "occurred_at": [(e.occurred_at - EPOCH) // _MS for e in singles]
+        + list(map(add, started_ms[len(singles) :], _each("latency_ms", batched))),
     }
     values = tuple(
         derived[name] if name in _DERIVED else list(_each(name, payloads)) for name in COLUMN_NAMES
     )
     return Columns(COLUMN_NAMES, values, _MOMENTS)
+
+
+def rows_of(event: Event[Message] | None) -> int:
+    """How many `requests` rows a USAGE event makes (0: not a usage record)."""
+    payload = event.payload if event is not None else None
+    if isinstance(payload, usage_pb2.UsageRecordedBatch):
+        return len(payload.records)
+    return 1 if isinstance(payload, usage_pb2.UsageRecorded) else 0
 
 
 def _moment(ts: Timestamp) -> datetime:
@@ -129,6 +155,7 @@ class Ingestor:
         self.clock = clock
         self.parked = 0
         self._applied: dict[str, asyncio.Future[None]] = {}
+        self._rows_per_message = _FIRST_ROWS_PER_MESSAGE
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -155,15 +182,31 @@ class Ingestor:
         return self._applied.setdefault(event_id, asyncio.get_running_loop().create_future())
 
     async def run(self) -> None:
-        """Each fetch is one batch: up to `batch_rows` events or `batch_wait_s`, then flush."""
+        """Fetch about `batch_rows` rows (as many messages as the last fetch's rows per
+        message suggest); insert every `batch_rows` rows and at the end of each fetch."""
         while not self._stopping.is_set():
-            pending: list[Delivery] = []
-            for d in await self._fetch(self.config.batch_rows, self.config.batch_wait_s):
-                pending = await self._route(d, pending)
+            fetched = await self._fetch(self._fetch_size(), self.config.batch_wait_s)
             try:
-                await self._flush(pending)
+                await self._ingest(fetched)
             except StoreUnavailable:
-                log.warning("stopped with %d rows not inserted; NATS redelivers them", len(pending))
+                log.warning("stopped with rows not inserted; NATS redelivers them")
+
+    async def _ingest(self, fetched: Sequence[Delivery]) -> None:
+        pending: list[Delivery] = []
+        rows = 0
+        for d in fetched:
+            pending = await self._route(d, pending)
+            rows = rows + rows_of(d.event) if pending else 0
+            if rows >= self.config.batch_rows:
+                await self._flush(pending)
+                pending, rows = [], 0
+        await self._flush(pending)
+        if fetched:
+            total = sum(rows_of(d.event) for d in fetched)
+            self._rows_per_message = max(total // len(fetched), 1)
+
+    def _fetch_size(self) -> int:
+        return max(self.config.batch_rows // self._rows_per_message, 1)
 
     async def _fetch(self, batch: int, wait_s: float) -> list[Delivery]:
         try:
@@ -179,7 +222,7 @@ class Ingestor:
             await self._failed(d, "does not decode")
             return pending
         payload = d.event.payload
-        if isinstance(payload, usage_pb2.UsageRecorded):
+        if isinstance(payload, (usage_pb2.UsageRecorded, usage_pb2.UsageRecordedBatch)):
             pending.append(d)
             return pending
         await self._flush(pending)
@@ -200,7 +243,7 @@ class Ingestor:
             await self._insert_each(batch)
             return
         await self.consumer.ack_all(batch)
-        self._observe_lag(batch)
+        self._observe_lag(columns)
 
     async def _insert_held(self, batch: Sequence[Delivery], columns: Columns) -> None:
         """Insert, retrying for as long as the store is unreachable (StoreFailed is raised)."""
@@ -229,7 +272,7 @@ class Ingestor:
                 await self._failed(d, "refused by the store")
                 continue
             await d.ack()
-            ROWS.inc()
+            ROWS.inc(rows_of(d.event))
 
     async def _delete(self, d: Delivery, deleted: usage_pb2.UsageDeleted) -> None:
         before = deleted.before.ToDatetime(tzinfo=UTC) if deleted.HasField("before") else None
@@ -260,10 +303,11 @@ class Ingestor:
             extra={"stream": self.consumer.stream.value, "seq": d.seq},
         )
 
-    def _observe_lag(self, batch: Sequence[Delivery]) -> None:
-        """The batch's oldest event (one observation per batch keeps it off the row path)."""
-        oldest = min((d.event.occurred_at for d in batch if d.event is not None), default=None)
-        if oldest is not None:
+    def _observe_lag(self, columns: Columns) -> None:
+        """The batch's oldest row (one observation per batch keeps it off the row path)."""
+        occurred_ms = columns.values[_OCCURRED]
+        if occurred_ms:
+            oldest = EPOCH + min(cast(Sequence[int], occurred_ms)) * _MS
             LAG_S.observe(max((self.clock() - oldest).total_seconds(), 0.0))
 
 

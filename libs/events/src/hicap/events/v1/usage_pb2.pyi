@@ -1,10 +1,11 @@
 import datetime
 
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Mapping as _Mapping
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
@@ -87,6 +88,12 @@ class UsageRecorded(_message.Message):
     error_code: str
     api_surface: str
     def __init__(self, request_id: _Optional[str] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., org_id: _Optional[str] = ..., team_id: _Optional[str] = ..., app_id: _Optional[str] = ..., key_id: _Optional[str] = ..., end_user_hash: _Optional[str] = ..., route: _Optional[str] = ..., model_requested: _Optional[str] = ..., model_served: _Optional[str] = ..., provider: _Optional[str] = ..., deployment: _Optional[str] = ..., lane: _Optional[_Union[Lane, str]] = ..., input_tokens: _Optional[int] = ..., cached_input_tokens: _Optional[int] = ..., cache_write_tokens: _Optional[int] = ..., output_tokens: _Optional[int] = ..., reasoning_tokens: _Optional[int] = ..., input_cost_micros: _Optional[int] = ..., cached_input_cost_micros: _Optional[int] = ..., cache_write_cost_micros: _Optional[int] = ..., output_cost_micros: _Optional[int] = ..., total_cost_micros: _Optional[int] = ..., list_value_micros: _Optional[int] = ..., latency_ms: _Optional[int] = ..., ttft_ms: _Optional[int] = ..., http_status: _Optional[int] = ..., finish_reason: _Optional[str] = ..., streamed: _Optional[bool] = ..., error_code: _Optional[str] = ..., api_surface: _Optional[str] = ...) -> None: ...
+
+class UsageRecordedBatch(_message.Message):
+    __slots__ = ("records",)
+    RECORDS_FIELD_NUMBER: _ClassVar[int]
+    records: _containers.RepeatedCompositeFieldContainer[UsageRecorded]
+    def __init__(self, records: _Optional[_Iterable[_Union[UsageRecorded, _Mapping]]] = ...) -> None: ...
 
 class UsageDeleted(_message.Message):
     __slots__ = ("org_id", "key_id", "before")
