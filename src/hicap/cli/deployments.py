@@ -21,7 +21,7 @@ from decimal import Decimal, InvalidOperation
 from rich.console import Console
 from rich.table import Table
 
-from hicap.bus import commands, connect
+from hicap.bus import Bus
 from hicap.catalog import (
     KINDS,
     ON_DEMAND,
@@ -32,6 +32,7 @@ from hicap.catalog import (
     deployment_to_proto,
 )
 from hicap.cli.models import ModelsError, replay_catalog
+from hicap.cli.operator_bus import ask, on_bus
 from hicap.events.v1 import capacity_commands_pb2 as capacity
 from hicap.money import format_usd, usd_to_micros
 
@@ -44,9 +45,7 @@ __all__ = [
     "render_deployments",
 ]
 
-DECLARE = commands.command_subject("capacity-scheduler", "declare_deployment")
-CONNECT_TIMEOUT_S = 3.0
-COMMAND_TIMEOUT_S = 10.0
+SCHEDULER = "capacity-scheduler"
 
 
 class DeploymentsError(ModelsError):
@@ -111,9 +110,9 @@ def completed(deployment: Deployment, model: str, catalog: Catalog) -> Deploymen
 
 async def add_deployment(nats_url: str, new: NewDeployment) -> Deployment:
     """Declare the deployment (completed from the catalogue); returns what was declared."""
-    deployment = build_deployment(new)
-    bus = await connect(nats_url, name="hicap-cli-deployments", timeout_s=CONNECT_TIMEOUT_S)
-    try:
+
+    async def declare(bus: Bus) -> Deployment:
+        deployment = build_deployment(new)
         needs_catalog = (
             not all((deployment.provider, deployment.base_url, deployment.upstream_model))
             or not deployment.credential_ref
@@ -125,12 +124,10 @@ async def add_deployment(nats_url: str, new: NewDeployment) -> Deployment:
         request = capacity.DeclareDeployment(
             model=new.model, deployment=deployment_to_proto(deployment)
         )
-        await commands.request(
-            bus, DECLARE, request, capacity.DeclareDeploymentReply, timeout_s=COMMAND_TIMEOUT_S
-        )
-    finally:
-        await bus.close()
-    return deployment
+        await ask(bus, SCHEDULER, "declare_deployment", request, capacity.DeclareDeploymentReply)
+        return deployment
+
+    return await on_bus(nats_url, "deployments", declare)
 
 
 def render_deployments(catalog: Catalog, model: str | None, console: Console) -> None:

@@ -16,14 +16,14 @@ from google.protobuf.message import Message
 from rich.console import Console
 from rich.table import Table
 
-from hicap.bus import Bus, commands, connect
+from hicap.bus import Bus
+from hicap.cli.operator_bus import ask, on_bus
 from hicap.errors import InvalidRequest, NotFound
 from hicap.events import auth_pb2
 from hicap.events.v1 import auth_commands_pb2 as cmd
 
 __all__ = ["KeySpec", "RoleName", "create_key", "list_keys", "render_keys", "revoke_key"]
 
-CONNECT_TIMEOUT_S = 3.0
 Rep = TypeVar("Rep", bound=Message)
 T = TypeVar("T")
 
@@ -149,13 +149,8 @@ async def _app(bus: Bus, actor: cmd.Actor, team_id: str, app: str) -> tuple[str,
 
 
 async def _ask(bus: Bus, name: str, message: Message, reply_type: type[Rep]) -> Rep:
-    subject = commands.command_subject("auth", name)
-    return await commands.request(bus, subject, message, reply_type)
+    return await ask(bus, "auth", name, message, reply_type)
 
 
 async def _on_bus(nats_url: str, work: Callable[[Bus], Awaitable[T]]) -> T:
-    bus = await connect(nats_url, name="hicap-cli-keys", timeout_s=CONNECT_TIMEOUT_S)
-    try:
-        return await work(bus)
-    finally:
-        await bus.close()
+    return await on_bus(nats_url, "keys", work)

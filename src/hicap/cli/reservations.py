@@ -20,7 +20,8 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from rich.console import Console
 from rich.table import Table
 
-from hicap.bus import Bus, commands, connect
+from hicap.bus import Bus
+from hicap.cli.operator_bus import ask, on_bus
 from hicap.errors import InvalidRequest
 from hicap.events.v1 import capacity_commands_pb2 as capacity
 from hicap.money import format_usd
@@ -37,8 +38,6 @@ __all__ = [
 ]
 
 SCHEDULER = "capacity-scheduler"
-CONNECT_TIMEOUT_S = 3.0
-COMMAND_TIMEOUT_S = 10.0
 MONTHS = (1, 3, 12)
 Rep = TypeVar("Rep", bound=Message)
 T = TypeVar("T")
@@ -160,8 +159,7 @@ async def _read(bus: Bus, reservation_id: str) -> capacity.ReservationView:
 
 
 async def _ask(bus: Bus, name: str, message: Message, reply_type: type[Rep]) -> Rep:
-    subject = commands.command_subject(SCHEDULER, name)
-    return await commands.request(bus, subject, message, reply_type, timeout_s=COMMAND_TIMEOUT_S)
+    return await ask(bus, SCHEDULER, name, message, reply_type)
 
 
 async def _one(nats_url: str, name: str, message: Message, reply_type: type[Rep]) -> Rep:
@@ -172,8 +170,4 @@ async def _one(nats_url: str, name: str, message: Message, reply_type: type[Rep]
 
 
 async def _on_bus(nats_url: str, work: Callable[[Bus], Awaitable[T]]) -> T:
-    bus = await connect(nats_url, name="hicap-cli-reservations", timeout_s=CONNECT_TIMEOUT_S)
-    try:
-        return await work(bus)
-    finally:
-        await bus.close()
+    return await on_bus(nats_url, "reservations", work)

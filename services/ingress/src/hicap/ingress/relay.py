@@ -85,8 +85,6 @@ class RelayConfig:
     max_body_bytes: int
     deadline_s: float = 120.0  # how long a caller waits for the first byte, retries included
     idle_timeout_s: float = 90.0  # longest silence between two frames of a stream
-    output_allowance_tokens: int = 1024  # charged when a request sets no max tokens
-    capacity_window_s: float = 60.0  # the default admission's window (no reservations)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,10 +135,10 @@ class Relay:
     ) -> None:
         self.keys, self.catalog, self.egress, self.config = keys, catalog, egress, config
         self.on_complete, self.clock, self.timer = on_complete, clock, timer
+        # Without an admission (tests, tools): no reservations, so every call is on-demand
+        # or BYOK, and the window and allowance are never used.
         self.admission = admission or Admission(
-            lambda: _NO_RESERVATIONS,
-            window_s=config.capacity_window_s,
-            allowance_tokens=config.output_allowance_tokens,
+            lambda: _NO_RESERVATIONS, window_s=60.0, allowance_tokens=1
         )
 
     def authenticate(self, request: Request) -> KeyRecord:
