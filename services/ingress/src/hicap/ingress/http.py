@@ -4,7 +4,7 @@ and a catch-all 404. Every error leaves in the caller's format (`errors.surface_
 ours (HicapError), Starlette's HTTPException (unknown route, wrong method) and FastAPI's
 request validation (422 in its default shape, answered here as a 400). The edge
 middleware adds the request id and lane to every response. The relayed API calls (the
-hot path) skip FastAPI's middleware stack and router: an exact (method, path) match goes
+hot path) skip FastAPI's middleware stack and router (`hicap.runtime.direct`): a POST to their path goes
 straight to its handler behind the same edge middleware, which halves what ingress adds
 to a call (measured with `make bench`); every other route is FastAPI's. Imports libs and
 ingress modules only.
@@ -12,16 +12,11 @@ ingress modules only.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
-from typing import Any
-
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hicap.errors import HicapError, InvalidRequest, NotFound
 from hicap.events import IdFactory, uuid7
@@ -30,45 +25,13 @@ from hicap.ingress.edge import EdgeMiddleware
 from hicap.ingress.errors import error_for_status, error_response, surface_of
 from hicap.ingress.openai import routes as openai_routes
 from hicap.ingress.relay import Relay
+from hicap.runtime.direct import DirectRoutesApp
 
 __all__ = ["IngressApp", "build_app"]
 
-Endpoint = Callable[[Request], Awaitable[Response]]
 
-
-class IngressApp(FastAPI):
-    """FastAPI, with a short way in for the relayed API calls."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.hot_routes: dict[tuple[str, str], ASGIApp] = {}
-
-    def add_hot_routes(self, routes: Iterable[Route], ids: IdFactory) -> None:
-        """Serve these POST routes directly (they stay in the router too, for the docs)."""
-        for route in routes:
-            if route.methods and "POST" in route.methods:
-                hot = EdgeMiddleware(_direct(route.endpoint), ids=ids)
-                self.hot_routes["POST", route.path] = hot
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            hot = self.hot_routes.get((scope["method"], scope["path"]))
-            if hot is not None:
-                await hot(scope, receive, send)
-                return
-        await super().__call__(scope, receive, send)
-
-
-def _direct(endpoint: Endpoint) -> ASGIApp:
-    async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request(scope, receive, send)
-        try:
-            response = await endpoint(request)
-        except HicapError as err:
-            response = await _hicap_error(request, err)
-        await response(scope, receive, send)
-
-    return app
+class IngressApp(DirectRoutesApp):
+    """The ingress application: FastAPI, with the relayed API calls served directly."""
 
 
 def build_app(
@@ -92,7 +55,7 @@ def build_app(
 
     api_routes = [*openai_routes.routes(relay), *anthropic_routes.routes(relay)]
     app.router.routes.extend(api_routes)
-    app.add_hot_routes(api_routes, ids)
+    app.add_direct_routes(api_routes, wrap=lambda route: EdgeMiddleware(route, ids=ids))
     if admin_router is not None:
         app.include_router(admin_router)
 

@@ -42,8 +42,9 @@ def router(sim: Sim) -> APIRouter:
 
     @api.post("/v1beta/models/{model_action}")
     @api.post("/v1/models/{model_action}")
-    async def model_action(model_action: str, request: Request) -> Response:
+    async def model_action(request: Request) -> Response:
         call, body = await begin(request, sim, Provider.GEMINI)
+        model_action = str(request.path_params["model_action"])
         model, _, action = model_action.partition(":")
         if action in ("generateContent", "streamGenerateContent"):
             return await _generate(sim, call, body, model, stream=action != "generateContent")

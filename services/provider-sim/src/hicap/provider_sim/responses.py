@@ -41,7 +41,9 @@ def sse(data: object, event: str | None = None) -> bytes:
 async def json_answer(
     call: Call, body: object, output_pieces: int, headers: dict[str, str]
 ) -> Response:
-    await asyncio.sleep(_total_delay_s(call.pace, output_pieces))
+    delay_s = _total_delay_s(call.pace, output_pieces)
+    if delay_s > 0:
+        await asyncio.sleep(delay_s)
     payload = orjson.dumps(body)
     all_headers = {**request_id_header(call), **headers}
     if call.fault is Fault.RESET:
