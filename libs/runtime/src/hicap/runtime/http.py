@@ -1,5 +1,12 @@
 """Serving an ASGI app (FastAPI) inside a service's runtime, on uvicorn with uvloop and
-httptools, stopped by the runtime rather than by uvicorn's own signal handling."""
+httptools, stopped by the runtime rather than by uvicorn's own signal handling.
+
+uvicorn writes a response's status line and headers in one send and its body in another:
+two syscalls, and two wakeups of the client, per answer. Each connection's transport is
+corked here instead: what is written within one turn of the event loop leaves in one send
+at the end of that turn (a whole answer, or a stream's chunks that came together), and a
+close sends what is pending first.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +16,52 @@ from collections.abc import Iterator
 from typing import Any
 
 import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from hicap.runtime.service import Runtime
+
+
+class CorkedTransport:
+    """A transport whose writes within one loop turn go out as one `write` at its end."""
+
+    __slots__ = ("_loop", "_pending", "_transport")
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self._transport, self._loop = transport, loop
+        self._pending: list[bytes] = []
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        if not self._pending:
+            self._loop.call_soon(self.flush)
+        self._pending.append(bytes(data))
+
+    def writelines(self, lines: Any) -> None:
+        for data in lines:
+            self.write(data)
+
+    def flush(self) -> None:
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, []
+        if not self._transport.is_closing():
+            self._transport.write(pending[0] if len(pending) == 1 else b"".join(pending))
+
+    def close(self) -> None:
+        self.flush()
+        self._transport.close()
+
+    def write_eof(self) -> None:
+        self.flush()
+        self._transport.write_eof()
+
+    def __getattr__(self, name: str) -> Any:  # everything else is the socket's transport
+        return getattr(self._transport, name)
+
+
+class _CorkedHttpTools(HttpToolsProtocol):
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        corked = CorkedTransport(transport, asyncio.get_running_loop())
+        super().connection_made(corked)  # type: ignore[arg-type]  # a transport by duck typing
 
 
 class _Server(uvicorn.Server):
@@ -28,7 +79,7 @@ async def serve_http(
         host=host,
         port=port,
         loop="none",
-        http="httptools",
+        http=_CorkedHttpTools,
         lifespan="off",
         access_log=False,
         log_config=None,
