@@ -110,7 +110,9 @@ def test_after_a_restart_the_window_in_progress_waits_out_the_grace_then_grants_
     started_s = 5 * 60.0 + 30
     restarted = LeaseBook(started_window=window_of(started_s, 60.0), grace_until_s=started_s + 3)
     # During the grace: nothing of the window in progress; the replicas report their holdings.
-    assert restarted.grant("a", Want(R, 5, 1_000, 4_000, held=4_000), TPM, 5, started_s).tokens == 0
+    during = restarted.grant("a", Want(R, 5, 1_000, 4_000, held=4_000), TPM, 5, started_s)
+    assert during.tokens == 0
+    assert during.remaining == TPM - 4_000  # not used up: the replica is to ask again
     assert (
         restarted.grant("b", Want(R, 5, 1_000, 3_000, held=3_000), TPM, 5, started_s + 1).tokens
         == 0

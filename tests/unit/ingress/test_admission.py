@@ -206,3 +206,41 @@ async def test_a_lease_round_adds_the_grants_to_the_balance() -> None:
     assert a.balance("res-1") == asked[0].wants[0].tokens
     ticket = a.admit(ORG, MODEL, 500)
     assert ticket is not None and ticket.lane == "reserved"
+
+
+async def test_a_window_the_scheduler_grants_nothing_of_yet_is_asked_again() -> None:
+    """The scheduler's restart grace answers 0 tokens with what remains: the window is not
+    used up, so the next round asks again and calls ride the reservation once granted (a
+    grant with nothing remaining, by contrast, ends the asking for that window)."""
+    clock = Clock(1001.0)
+    a = admission(clock=clock)
+    a.admit(ORG, MODEL, 500)  # demand, before any lease: it spills to on-demand
+    in_grace = True
+
+    async def scheduler(req: cmd.LeaseRequest) -> cmd.LeaseReply:
+        return cmd.LeaseReply(
+            grants=[
+                cmd.LeaseGrant(
+                    reservation_id=w.reservation_id,
+                    window=w.window,
+                    tokens=0 if in_grace else w.tokens,
+                    remaining=10_000 if in_grace else 0,
+                )
+                for w in req.wants
+            ]
+        )
+
+    client = LeaseClient(a, scheduler, replica="r1", interval_s=1.0, clock=clock)
+    await client.round()
+    assert a.balance("res-1") == 0
+    ticket = a.admit(ORG, MODEL, 500)
+    assert ticket is not None and ticket.lane == "on-demand"
+    wanted = a.wants(clock(), horizon_s=2.0, prefetch_s=1.0)
+    assert [w.window for w in wanted] == [100]  # still wanted: not taken for used up
+    in_grace = False
+    await client.round()
+    assert a.balance("res-1") > 0
+    ticket = a.admit(ORG, MODEL, 500)
+    assert ticket is not None and ticket.lane == "reserved"
+    a.settle(ticket, 500, "reserved")
+    assert a.wants(clock(), horizon_s=2.0, prefetch_s=1.0) == []  # remaining 0: used up

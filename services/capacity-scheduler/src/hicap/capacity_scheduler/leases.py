@@ -14,7 +14,8 @@ re-derived within one window from the replicas' own reports, and storing them wo
 every replica's heartbeat (several a second) on JetStream's disk for nothing. A restart
 loses the book: a fresh one learns what each replica holds of the window in progress from
 its requests (`held`), and grants nothing for that window during a grace of a few lease
-intervals (`grace_s`), long enough for every live replica to have asked and so reported
+intervals (`grace_s`; its answers then say what remains, so replicas ask again rather than
+take the window for used up), long enough for every live replica to have asked and so reported
 its holding; then it grants the rest as usual (replicas keep admitting against what they
 already hold meanwhile; their prefetch of the next window is answered at once). A replica
 whose balance was ample enough not to ask during the grace holds at most about two lease
@@ -111,11 +112,13 @@ class LeaseBook:
         me = holders.setdefault(replica, _Holding())
         me.used = max(me.used, want.used)
         me.granted = max(me.granted, want.held)  # what it holds from before a restart
-        if want.window < self.started_window or (
-            want.window == self.started_window and now_s < self.grace_until_s
-        ):
-            return Grant(want.reservation_id, want.window, 0, 0)
+        if want.window < self.started_window:
+            return Grant(want.reservation_id, want.window, 0, 0)  # never grantable again
         remaining = max(0, tpm - sum(h.granted for h in holders.values()))
+        if want.window == self.started_window and now_s < self.grace_until_s:
+            # Nothing yet, but the window is not used up: `remaining` > 0 tells the replica
+            # to ask again (a 0 would read as exhausted and spill it for the whole window).
+            return Grant(want.reservation_id, want.window, 0, remaining)
         tokens = self._tokens(replica, want, tpm, remaining)
         me.granted += tokens
         return Grant(want.reservation_id, want.window, tokens, remaining - tokens)
