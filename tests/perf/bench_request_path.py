@@ -3,7 +3,8 @@
 Starts the platform with `hicap up` (provider-sim at zero latency behind the catalogue's
 deployments, auth on) and drives the same bounded load at ingress and directly at
 provider-sim: concurrency 1, 16 and 64, a fixed number of requests and a time cap per
-run. Prints requests per second and p50/p95/p99 latency for each, the latency Hicap adds
+run, from a raw keep-alive client (`loadgen`) so that the client's own CPU takes little
+from the two cores it shares with what it measures; streaming uses aiohttp. Prints requests per second and p50/p95/p99 latency for each, the latency Hicap adds
 (ingress minus direct, per percentile), where it sits (direct, through egress alone,
 through ingress and egress, interleaved), the CPU each process spends per request,
 streaming time to first token, and the resident memory of every process before and after.
@@ -24,7 +25,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
@@ -39,6 +40,7 @@ from hicap.events.egress import egress_subject
 from tests.e2e.platform import RunningPlatform, start_platform
 from tests.fixtures.servers import free_port
 from tests.perf.bench_startup import rss_mb
+from tests.perf.loadgen import Connection, RawRequest
 from tests.perf.profile import profile_processes
 
 MODEL = "gpt-4.1"
@@ -62,6 +64,9 @@ class Target:
     headers: dict[str, str]
     body: bytes
     stream_body: bytes
+
+    def raw(self, body: bytes | None = None) -> RawRequest:
+        return RawRequest.post(self.url, self.headers, self.body if body is None else body)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,13 +117,50 @@ def platform_components(platform: RunningPlatform) -> list[dict[str, object]]:
     return comps
 
 
-async def one(session: aiohttp.ClientSession, t: Target) -> float:
-    began = time.perf_counter()
-    async with session.post(t.url, data=t.body, headers=t.headers) as resp:
-        await resp.read()
-        if resp.status != 200:
-            raise RuntimeError(f"{t.name} answered {resp.status}: {await resp.text()}")
-    return time.perf_counter() - began
+class RawCaller:
+    """`concurrency` keep-alive connections to one target; each call borrows a free one."""
+
+    def __init__(self, request: RawRequest, name: str) -> None:
+        self.request, self.name = request, name
+        self.free: list[Connection] = []
+        self.opened: list[Connection] = []
+
+    async def open(self, concurrency: int) -> RawCaller:
+        for _ in range(concurrency):
+            conn = await Connection.open(self.request.host, self.request.port)
+            self.free.append(conn)
+            self.opened.append(conn)
+        return self
+
+    async def __call__(self) -> float:
+        return (await self.answer())[0]
+
+    async def answer(self) -> tuple[float, bytes]:
+        """One call's latency and the lane it rode (`x-hicap-lane`)."""
+        conn = self.free.pop()
+        try:
+            began = time.perf_counter()
+            answer = await conn.call(self.request)
+            took = time.perf_counter() - began
+        finally:
+            self.free.append(conn)
+        if answer.status != 200:
+            raise RuntimeError(f"{self.name} answered {answer.status}: {answer.body[:300]!r}")
+        return took, answer.header(b"x-hicap-lane")
+
+    def close(self) -> None:
+        for conn in self.opened:
+            conn.close()
+
+
+async def drive_raw(
+    request: RawRequest, name: str, concurrency: int, requests: int, time_cap_s: float = TIME_CAP_S
+) -> Result:
+    caller = await RawCaller(request, name).open(concurrency)
+    try:
+        return await drive(caller, concurrency, requests, time_cap_s)
+    finally:
+        caller.close()
 
 
 async def first_token(session: aiohttp.ClientSession, t: Target) -> float:
@@ -185,16 +227,6 @@ def cpu_per_request(pids: dict[str, int], before: dict[str, float], n: int) -> s
     return f"  {'CPU per request (us)':<34} " + ", ".join(parts)
 
 
-async def lane_of(session: aiohttp.ClientSession, t: Target) -> tuple[float, str]:
-    """One call's latency and the lane it rode."""
-    began = time.perf_counter()
-    async with session.post(t.url, data=t.body, headers=t.headers) as reply:
-        await reply.read()
-        assert reply.status == 200, reply.status
-        lane = reply.headers.get("x-hicap-lane", "")
-    return time.perf_counter() - began, lane
-
-
 def reserve(platform: RunningPlatform) -> None:
     """The demo org reserves RESERVED_MODEL; returns once the reservation is active."""
     admin = {"authorization": f"Bearer {platform.env['HICAP_ADMIN_KEY']}"}
@@ -210,7 +242,7 @@ def reserve(platform: RunningPlatform) -> None:
     time.sleep(2)  # ingress's projection and first lease
 
 
-async def stages(session: aiohttp.ClientSession, hicap: Target, sim: Target, nats_url: str) -> None:
+async def stages(hicap: Target, sim: Target, nats_url: str) -> None:
     """Where the added time sits at concurrency 1: the same call directly at provider-sim,
     through provider-egress over NATS (no ingress, no auth), and through ingress, interleaved
     in one run so the machine's noise hits all three alike."""
@@ -233,27 +265,34 @@ async def stages(session: aiohttp.ClientSession, hicap: Target, sim: Target, nat
         return time.perf_counter() - began
 
     small = {**BODY, "max_tokens": 16}
-    on_demand = replace(hicap, body=orjson.dumps(small))
-    reserved = replace(hicap, body=orjson.dumps({**small, "model": RESERVED_MODEL}))
+    direct = await RawCaller(sim.raw(), "provider-sim").open(1)
+    via = await RawCaller(hicap.raw(), "hicap").open(1)
+    on_demand = await RawCaller(hicap.raw(orjson.dumps(small)), "hicap").open(1)
+    reserved_body = orjson.dumps({**small, "model": RESERVED_MODEL})
+    reserved = await RawCaller(hicap.raw(reserved_body), "hicap").open(1)
     calls: dict[str, Callable[[], Awaitable[float]]] = {
-        "direct to provider-sim": lambda: one(session, sim),
+        "direct to provider-sim": direct,
         "egress over NATS (no ingress)": via_egress,
-        "via hicap (ingress, egress)": lambda: one(session, hicap),
-        "via hicap, on-demand, max_tokens": lambda: one(session, on_demand),
+        "via hicap (ingress, egress)": via,
+        "via hicap, on-demand, max_tokens": on_demand,
     }
     samples: dict[str, list[float]] = {name: [] for name in [*calls, RESERVED_STAGE]}
     lanes: Counter[str] = Counter()
     for _ in range(STAGE_ROUNDS):
         for name, call_once in calls.items():
             samples[name].append(await call_once())
-        took, lane = await lane_of(session, reserved)
+        took, lane_bytes = await reserved.answer()
+        lane = lane_bytes.decode()
         lanes[lane] += 1
         if lane == "reserved":  # a window's first call may spill while the lease comes
             samples[RESERVED_STAGE].append(took)
     print("stages, concurrency 1, interleaved:")
     for name, xs in samples.items():
-        print(f"  {name:<34} p50 {pct(xs, 50):6.2f}  p95 {pct(xs, 95):6.2f} ms")
+        if xs:
+            print(f"  {name:<34} p50 {pct(xs, 50):6.2f}  p95 {pct(xs, 95):6.2f} ms")
     print(f"  lanes of the reserved-model calls: {dict(lanes)}")
+    for caller in (direct, via, on_demand, reserved):
+        caller.close()
     await client.stop()
     await bus.close()
 
@@ -271,14 +310,14 @@ async def load(
     connector = aiohttp.TCPConnector(limit=0, force_close=False, keepalive_timeout=3.0)
     async with aiohttp.ClientSession(connector=connector) as session:
         for t in (hicap, sim):
-            await drive(lambda t=t: one(session, t), 16, WARMUP)  # type: ignore[misc]
-        await stages(session, hicap, sim, nats_url)
+            await drive_raw(t.raw(), t.name, 16, WARMUP)
+        await stages(hicap, sim, nats_url)
         for concurrency, requests in RUNS:
             print(f"non-streaming, concurrency {concurrency}:", flush=True)
             before = {name: cpu_s(pid) for name, pid in pids.items()}
-            h = await drive(lambda: one(session, hicap), concurrency, requests)
+            h = await drive_raw(hicap.raw(), hicap.name, concurrency, requests)
             print(cpu_per_request(pids, before, h.n))
-            d = await drive(lambda: one(session, sim), concurrency, requests)
+            d = await drive_raw(sim.raw(), sim.name, concurrency, requests)
             print(line("via hicap", h), line("direct to provider-sim", d), added(h, d), sep="\n")
         print("streaming, time to first token, concurrency 1:", flush=True)
         h = await drive(lambda: first_token(session, hicap), 1, STREAM_REQUESTS)
@@ -291,7 +330,7 @@ async def load(
                 if n in ("ingress", "provider-egress")
             }
             async with profile_processes(pids, duration_s=PROFILE_S) as report:
-                await drive(lambda: one(session, hicap), 16, 10**6, time_cap_s=PROFILE_S + 1)
+                await drive_raw(hicap.raw(), hicap.name, 16, 10**6, time_cap_s=PROFILE_S + 1)
             print(report.text)
 
 

@@ -21,10 +21,10 @@ TOP = 15
 STAGES = {
     # (label, substring of a frame "function (file)") — inclusive share of samples
     "uvicorn/httptools protocol": "httptools_impl.py",
-    "ingress route handlers": "hicap/ingress/",
-    "key lookup": "hicap/ingress/keys.py",
+    "ingress route handlers": "ingress/",
+    "key lookup": "ingress/keys.py",
     "nats-py client": "nats/aio/client.py",
-    "hot-path stream (hicap.bus)": "hicap/bus/hotpath.py",
+    "hot-path stream (hicap.bus)": "bus/hotpath.py",
     "egress wire translation": "provider_egress/wire/",
     "aiohttp client": "aiohttp/",
     "orjson/json": "json",
