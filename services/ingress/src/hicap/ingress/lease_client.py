@@ -49,7 +49,6 @@ class LeaseClient:
         self.horizon_s = 2 * interval_s
         self.rounds = 0
         self._failing = False
-        self._empty = False  # the last round was answered, and granted nothing
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> LeaseClient:
@@ -65,7 +64,6 @@ class LeaseClient:
 
     async def round(self) -> None:
         """Ask for what admission wants now and apply the grants (one request)."""
-        self._empty = False
         wants = self.admission.wants(
             self.clock(), horizon_s=self.horizon_s, prefetch_s=self.prefetch_s
         )
@@ -85,7 +83,6 @@ class LeaseClient:
             log.info("leasing reserved TPM works again")
         self.admission.apply(reply.grants)
         self.rounds += 1
-        self._empty = not any(g.tokens > 0 for g in reply.grants)
 
     async def _run(self) -> None:
         refill = self.admission.refill
@@ -94,11 +91,7 @@ class LeaseClient:
                 await asyncio.wait_for(refill.wait(), self._sleep_s())
             refill.clear()
             await self.round()
-            # A round that failed or was granted nothing (the scheduler's restart grace,
-            # other replicas' shares) is not asked again at once for every call that finds
-            # the balance low: the next round waits an interval.
-            idle = self._failing or self._empty
-            await asyncio.sleep(self.interval_s if idle else MIN_GAP_S)
+            await asyncio.sleep(self.interval_s if self._failing else MIN_GAP_S)
 
     def _sleep_s(self) -> float:
         """Until the next tick: the interval, the prefetch point or the window's turn."""
