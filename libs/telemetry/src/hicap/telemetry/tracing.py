@@ -48,7 +48,8 @@ def tracer(name: str) -> trace.Tracer:
 def inject_headers(headers: dict[str, str] | None = None) -> dict[str, str]:
     """Headers carrying the current trace context (`traceparent`, `tracestate`)."""
     carrier: dict[str, str] = dict(headers or {})
-    propagate.inject(carrier)
+    if otel_context.get_current():  # an empty context (no span, no baggage) adds nothing
+        propagate.inject(carrier)
     return carrier
 
 
