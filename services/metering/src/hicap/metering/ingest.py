@@ -134,7 +134,10 @@ def _each(field: str, payloads: Sequence[Message]) -> Iterator[Any]:
 @dataclass(frozen=True, slots=True)
 class IngestConfig:
     batch_rows: int = 5000
-    batch_wait_s: float = 0.2
+    # An insert has a fixed cost (~10-20 ms in chDB) whatever its size: at 1,000 calls/s a
+    # 0.2 s batch cost metering ~140 us of CPU per call, a 0.5 s one ~50 (`make bench
+    # ARGS=request-path`, concurrency 16), for rows that land ~0.3 s later.
+    batch_wait_s: float = 0.5
     retry_delay_s: float = 0.5  # nak delay of a message that failed (before it is parked)
     outage_backoff_s: float = 1.0  # between insert attempts while the store is unreachable
 
