@@ -5,9 +5,10 @@ router's linear match, dependency solving) costs more CPU than a relayed call's 
 about two thirds of provider-sim's samples and half of what ingress added, measured with
 `make bench ARGS="request-path --profile"`. `DirectRoutesApp` keeps every route in its
 router (for the docs, the tests, other methods) and serves the POST routes handed to
-`add_direct_routes` (under a prefix, as `include_router` gives one) straight from their endpoint, called with the `Request` alone: an
-exact path is one dict lookup; a path with parameters is matched by the route's own regex
-and converters (`request.path_params`), in the order given. An exception is answered by the
+`add_direct_routes` (under a prefix, as `include_router` gives one) straight from their
+endpoint, called with the `Request` alone: an exact path is one dict lookup; a path with
+parameters is matched by its compiled pattern and converters (`request.path_params`), in
+the order given. An exception is answered by the
 app's own exception handler for its type, as FastAPI would; one without a handler
 propagates to uvicorn (a 500, or mid-body a closed connection), as it would from FastAPI's
 outermost middleware. `wrap` puts an ASGI middleware of the caller's around each route

@@ -14,9 +14,9 @@ re-derived within one window from the replicas' own reports, and storing them wo
 every replica's heartbeat (several a second) on JetStream's disk for nothing. A restart
 loses the book: a fresh one learns what each replica holds of the window in progress from
 its requests (`held`), and grants nothing for that window during a grace of a few lease
-intervals (`grace_s`; its answers then say what remains, so replicas ask again rather than
-take the window for used up), long enough for every live replica to have asked and so reported
-its holding; then it grants the rest as usual (replicas keep admitting against what they
+intervals (`grace_s`; its answers then say what remains, so replicas ask again rather
+than take the window for used up), long enough for every live replica to have asked and
+so reported its holding; then it grants the rest as usual (replicas keep admitting against what they
 already hold meanwhile; their prefetch of the next window is answered at once). A replica
 whose balance was ample enough not to ask during the grace holds at most about two lease
 intervals of its demand: that is the most a restart can over-grant, once. One book per process: the lease command must be served by one

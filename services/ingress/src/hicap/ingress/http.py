@@ -4,9 +4,9 @@ and a catch-all 404. Every error leaves in the caller's format (`errors.surface_
 ours (HicapError), Starlette's HTTPException (unknown route, wrong method) and FastAPI's
 request validation (422 in its default shape, answered here as a 400). The edge
 middleware adds the request id and lane to every response. The relayed API calls (the
-hot path) skip FastAPI's middleware stack and router (`hicap.runtime.direct`): a POST to their path goes
-straight to its handler behind the same edge middleware, which halves what ingress adds
-to a call (measured with `make bench`); every other route is FastAPI's. Imports libs and
+hot path) skip FastAPI's middleware stack and router (`hicap.runtime.direct`): a POST to
+their path goes straight to its handler behind the same edge middleware, which halves
+what ingress adds to a call (measured with `make bench`); every other route is FastAPI's. Imports libs and
 ingress modules only.
 """
 
