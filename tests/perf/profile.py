@@ -21,7 +21,7 @@ TOP = 15
 STAGES = {
     # (label, substring of a frame "function (file)") — inclusive share of samples
     "uvicorn/httptools protocol": "httptools_impl.py",
-    "ingress route handlers": "ingress/",
+    "ingress relay (Relay.handle)": "ingress/relay.py",
     "key lookup": "ingress/keys.py",
     "nats-py client": "nats/aio/client.py",
     "hot-path stream (hicap.bus)": "bus/hotpath.py",

@@ -1,5 +1,6 @@
-"""hicap.runtime.http.CorkedTransport: what uvicorn writes within one loop turn (a
-response's head, then its body) leaves in one send; a close sends what is pending first."""
+"""hicap.runtime.http.CorkedTransport: a write waits for the next one (a response's head
+for its body) or the end of the loop turn, and the two leave in one send; a close sends
+what is pending first."""
 
 from __future__ import annotations
 
@@ -28,17 +29,30 @@ class Recording(asyncio.Transport):
         return {"peername": ("127.0.0.1", 1234)}.get(name, default)
 
 
-async def test_writes_of_one_turn_leave_as_one_send_and_later_ones_as_another() -> None:
+async def test_a_head_and_its_body_leave_as_one_send_as_soon_as_the_body_is_written() -> None:
     raw = Recording()
     corked = CorkedTransport(raw, asyncio.get_running_loop())
     corked.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n")
+    assert raw.sends == []  # the head waits for what follows it
     corked.write(b"ok")
-    assert raw.sends == []  # nothing leaves before the turn ends
+    assert raw.sends == [b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"]  # at once
     await asyncio.sleep(0)
-    assert raw.sends == [b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"]
-    corked.write(b"next")
+    assert len(raw.sends) == 1
+
+
+async def test_a_lone_write_leaves_at_the_end_of_the_turn() -> None:
+    raw = Recording()
+    corked = CorkedTransport(raw, asyncio.get_running_loop())
+    corked.write(b"data: first chunk\n\n")
+    assert raw.sends == []
     await asyncio.sleep(0)
-    assert raw.sends[1:] == [b"next"]
+    assert raw.sends == [b"data: first chunk\n\n"]
+    corked.write(b"a")
+    corked.write(b"b")
+    corked.write(b"c")  # pairs go together; the odd one out waits for the turn's end
+    assert raw.sends[1:] == [b"ab"]
+    await asyncio.sleep(0)
+    assert raw.sends[1:] == [b"ab", b"c"]
 
 
 async def test_close_sends_what_is_pending_first_and_nothing_after() -> None:

@@ -3,9 +3,10 @@ httptools, stopped by the runtime rather than by uvicorn's own signal handling.
 
 uvicorn writes a response's status line and headers in one send and its body in another:
 two syscalls, and two wakeups of the client, per answer. Each connection's transport is
-corked here instead: what is written within one turn of the event loop leaves in one send
-at the end of that turn (a whole answer, or a stream's chunks that came together), and a
-close sends what is pending first.
+corked here instead: a write waits for the next one or the end of the event loop's turn,
+whichever comes first, and the two leave in one send (a head with its body; a stream's
+first chunk is not held back while the rest of the turn runs); a close sends what is
+pending first.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from hicap.runtime.service import Runtime
 
 
 class CorkedTransport:
-    """A transport whose writes within one loop turn go out as one `write` at its end."""
+    """A transport that holds a write until the next one or the end of the loop turn,
+    whichever comes first, and sends the two together."""
 
     __slots__ = ("_loop", "_pending", "_transport")
 
@@ -31,9 +33,12 @@ class CorkedTransport:
         self._pending: list[bytes] = []
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
-        if not self._pending:
-            self._loop.call_soon(self.flush)
+        if self._pending:  # the second write of the turn: both leave now, together
+            self._pending.append(bytes(data))
+            self.flush()
+            return
         self._pending.append(bytes(data))
+        self._loop.call_soon(self.flush)
 
     def writelines(self, lines: Any) -> None:
         for data in lines:
