@@ -30,6 +30,7 @@ from hicap.metering.backends import EPOCH, Backend, ChdbBackend, Columns, Params
 from hicap.metering.ingest import Ingestor, request_columns, request_row
 from hicap.metering.schema import COLUMN_NAMES, migrate
 from tests.asserts import assert_eventually
+from tests.fixtures.backends import WrappedBackend
 from tests.fixtures.servers import start_nats_server
 
 N_BACKLOG = 200_000
@@ -41,11 +42,12 @@ N_STEP_ROWS = 10_000
 DRAIN_LIMIT_S = 120.0
 
 
-class Watched:
+class Watched(WrappedBackend):
     """The real backend, counting inserted rows and each row's lag when its insert ends."""
 
     def __init__(self, inner: Backend) -> None:
-        self.inner, self.rows, self.lags_s = inner, 0, list[float]()
+        super().__init__(inner)
+        self.rows, self.lags_s = 0, list[float]()
         self.target, self.reached = 0, asyncio.Event()
 
     async def wait_rows(self, n: int, limit_s: float) -> None:
@@ -54,13 +56,6 @@ class Watched:
         if self.rows < n:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.reached.wait(), limit_s)
-
-    @property
-    def database(self) -> str:
-        return self.inner.database
-
-    async def execute(self, sql: str, params: Params | None = None) -> None:
-        await self.inner.execute(sql, params)
 
     async def insert(self, table: str, columns: Sequence[str], rows: Sequence[Row]) -> None:
         await self.inner.insert(table, columns, rows)
@@ -78,12 +73,6 @@ class Watched:
         self.rows += rows
         if self.rows >= self.target:
             self.reached.set()
-
-    async def query(self, sql: str, params: Params | None = None) -> list[Row]:
-        return await self.inner.query(sql, params)
-
-    async def close(self) -> None:
-        await self.inner.close()
 
 
 def usage(org_id: str, i: int, started_at: datetime) -> usage_pb2.UsageRecorded:

@@ -14,10 +14,11 @@ from google.protobuf.message import Message
 from hicap.bus import Bus, publish
 from hicap.events import Event, new_event, usage_pb2
 from hicap.metering import queries
-from hicap.metering.backends import Backend, Columns, Params, Row
+from hicap.metering.backends import Backend, Columns
 from hicap.metering.errors import StoreFailed
 from hicap.metering.ingest import request_columns, rows_of
 from tests.asserts import assert_eventually
+from tests.fixtures.backends import WrappedBackend
 from tests.integration.metering.conftest import StartIngest, usage, usage_event
 from tests.integration.metering.test_ingest import CrashAfterInsert, Faulty, assert_totals
 from tests.integration.metering.test_insert_paths import read_back, varied_events
@@ -43,32 +44,17 @@ async def publish_batches(bus: Bus, org_id: str, n: int, per_batch: int, prefix:
         await publish(bus, batch(org_id, payloads[first : first + per_batch]))
 
 
-class Refusing:
+class Refusing(WrappedBackend):
     """A store that refuses any insert holding a row of `poison` (as a store refuses a row)."""
 
     def __init__(self, inner: Backend, poison: str) -> None:
-        self.inner, self.poison = inner, poison
-
-    @property
-    def database(self) -> str:
-        return self.inner.database
-
-    async def execute(self, sql: str, params: Params | None = None) -> None:
-        await self.inner.execute(sql, params)
-
-    async def insert(self, table: str, columns: Sequence[str], rows: Sequence[Row]) -> None:
-        await self.inner.insert(table, columns, rows)
+        super().__init__(inner)
+        self.poison = poison
 
     async def insert_columns(self, table: str, batch: Columns) -> None:
         if self.poison in batch.values[batch.names.index("request_id")]:
             raise StoreFailed("refused")
         await self.inner.insert_columns(table, batch)
-
-    async def query(self, sql: str, params: Params | None = None) -> list[Row]:
-        return await self.inner.query(sql, params)
-
-    async def close(self) -> None:
-        await self.inner.close()
 
 
 async def test_a_batchs_rows_equal_its_single_events_rows_field_for_field(

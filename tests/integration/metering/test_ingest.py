@@ -13,10 +13,11 @@ import pytest
 from hicap.bus import Bus, DurableConsumer, connect, ensure_streams, publish
 from hicap.events import Stream
 from hicap.metering import queries
-from hicap.metering.backends import Backend, Columns, Params, Row
+from hicap.metering.backends import Backend, Columns, Row
 from hicap.metering.errors import StoreFailed
 from hicap.metering.ingest import Ingestor
 from tests.asserts import assert_eventually
+from tests.fixtures.backends import WrappedBackend
 from tests.fixtures.servers import NatsServer
 from tests.integration.metering.conftest import FAST, StartIngest, usage, usage_event, window
 
@@ -25,18 +26,12 @@ class CrashAfterInsert(Exception):
     """The process dying after the rows are written and before the acks."""
 
 
-class Faulty:
+class Faulty(WrappedBackend):
     """A backend that breaks once in a chosen way after (or instead of) a real insert."""
 
     def __init__(self, inner: Backend, fault: type[Exception]) -> None:
-        self.inner, self.fault, self.faults = inner, fault, 0
-
-    @property
-    def database(self) -> str:
-        return self.inner.database
-
-    async def execute(self, sql: str, params: Params | None = None) -> None:
-        await self.inner.execute(sql, params)
+        super().__init__(inner)
+        self.fault, self.faults = fault, 0
 
     async def insert(self, table: str, columns: Sequence[str], rows: Sequence[Row]) -> None:
         await self.inner.insert(table, columns, rows)
@@ -50,12 +45,6 @@ class Faulty:
         if self.faults == 0 and rows > 1:
             self.faults += 1
             raise self.fault("injected")
-
-    async def query(self, sql: str, params: Params | None = None) -> list[Row]:
-        return await self.inner.query(sql, params)
-
-    async def close(self) -> None:
-        await self.inner.close()
 
 
 async def publish_usage(bus: Bus, org_id: str, n: int, *, duplicates: int = 0) -> None:
