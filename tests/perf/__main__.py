@@ -1,6 +1,6 @@
 """`make bench`: run every benchmark in tests/perf and print its numbers.
 
-`python -m tests.perf [startup|bus|request-path|metering|admission] [--profile]` runs some. Benchmarks are bounded in requests and
+`python -m tests.perf [startup|bus|request-path|metering|admission|upstream-client] [--profile]` runs some. Benchmarks are bounded in requests and
 time, target loopback only, and stop by themselves; none is part of `make test`.
 """
 
@@ -14,6 +14,7 @@ from tests.perf import (
     bench_metering,
     bench_request_path,
     bench_startup,
+    bench_upstream_client,
 )
 
 BENCHES = {
@@ -22,6 +23,7 @@ BENCHES = {
     "request-path": bench_request_path.main,
     "metering": bench_metering.main,
     "admission": bench_admission.main,
+    "upstream-client": bench_upstream_client.main,
 }
 
 

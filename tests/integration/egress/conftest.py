@@ -1,16 +1,16 @@
 """Fixtures of the provider-egress conformance suite: one provider-sim for the session, a
-pooled aiohttp session per test, and `egress`, parametrized over every adapter (plus the
+pooled upstream client per test, and `egress`, parametrized over every adapter (plus the
 fake OpenAI wire that tests the runtime alone)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 
-import aiohttp
 import pytest
 
 from hicap.provider_egress.handlers import Wire
-from hicap.provider_egress.upstream import make_session
+from hicap.provider_egress.http1 import HttpPool
+from hicap.provider_egress.upstream import make_pool
 from hicap.provider_sim.testing import running_sim
 from tests.integration.egress import fake_wire
 from tests.integration.egress.harness import PROFILES, Egress, Profile, sim_config
@@ -23,9 +23,9 @@ def sim_url() -> Iterator[str]:
 
 
 @pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
+async def pool() -> AsyncIterator[HttpPool]:
     # One connection in the pool: a stream that was not closed would block the next call.
-    http = make_session(2.0, limit=1, limit_per_host=1)
+    http = make_pool(2.0, limit_per_host=1)
     yield http
     await http.close()
 
@@ -46,8 +46,8 @@ def profile(request: pytest.FixtureRequest) -> Profile:
 
 
 @pytest.fixture
-def egress(session: aiohttp.ClientSession, sim_url: str, profile: Profile) -> Egress:
-    return Egress(session, sim_url, profile, wire_for(profile))
+def egress(pool: HttpPool, sim_url: str, profile: Profile) -> Egress:
+    return Egress(pool, sim_url, profile, wire_for(profile))
 
 
 @pytest.fixture

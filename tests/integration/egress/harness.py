@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 
-import aiohttp
 import orjson
 
 from hicap.bus import StreamRequest
@@ -17,6 +16,7 @@ from hicap.events.egress import ANSWER, BODY, HEAD, TRAILER, parse_frame
 from hicap.events.v1 import egress_pb2
 from hicap.provider_egress.credentials import Credentials
 from hicap.provider_egress.handlers import EgressHandler, Wire
+from hicap.provider_egress.http1 import HttpPool
 from hicap.provider_egress.retry import RetryPolicy
 from hicap.provider_egress.sse import SseEvent, SseParser
 from hicap.provider_egress.upstream import SendConfig
@@ -170,12 +170,10 @@ def anthropic_body(*, stream: bool = False, **extra: object) -> dict[str, object
 class Egress:
     """Drives one handler with calls aimed at one profile's deployments."""
 
-    def __init__(
-        self, session: aiohttp.ClientSession, sim_url: str, profile: Profile, wire: Wire
-    ) -> None:
+    def __init__(self, pool: HttpPool, sim_url: str, profile: Profile, wire: Wire) -> None:
         self.profile = profile
         self.handler = EgressHandler(
-            session,
+            pool,
             catalog,
             credentials(),
             CONFIG,

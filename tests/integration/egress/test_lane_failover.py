@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import time
 
-import aiohttp
 import pytest
 
 from hicap.errors import UpstreamFailed
 from hicap.events.v1 import egress_pb2
+from hicap.provider_egress.http1 import HttpPool
 from tests.integration.egress.conftest import wire_for
 from tests.integration.egress.harness import PROFILES, Egress, openai_body
 
@@ -27,10 +27,10 @@ def laned(
 
 
 @pytest.fixture
-def egress(session: aiohttp.ClientSession, sim_url: str) -> Egress:
+def egress(pool: HttpPool, sim_url: str) -> Egress:
     """One adapter is enough: the lane rules are the runtime's, not an adapter's."""
     profile = PROFILES[0]
-    return Egress(session, sim_url, profile, wire_for(profile))
+    return Egress(pool, sim_url, profile, wire_for(profile))
 
 
 async def test_a_reserved_deployment_answering_serves_the_reserved_lane(egress: Egress) -> None:

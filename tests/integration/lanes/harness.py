@@ -53,7 +53,7 @@ from hicap.ingress.relay import CallRecord, Relay, RelayConfig
 from hicap.provider_egress.credentials import Credentials
 from hicap.provider_egress.handlers import EgressHandler, Wire
 from hicap.provider_egress.retry import RetryPolicy
-from hicap.provider_egress.upstream import SendConfig, make_session
+from hicap.provider_egress.upstream import SendConfig, make_pool
 from hicap.provider_egress.wire.estimate import estimate_input_tokens
 from hicap.provider_egress.wire.registry import adapter_for, surface_for
 from hicap.provider_sim.config import Deployment as SimDeployment
@@ -208,9 +208,9 @@ async def running_lanes(bus: Bus, sim_url: str) -> AsyncIterator[Lanes]:
         bus, lambda: scheduler_view.state, window_s=WINDOW_S, grace_s=3 * LEASE_INTERVAL_S
     )
     catalog = lanes_catalog()
-    session = make_session(2.0)
+    pool = make_pool(2.0)
     handler = EgressHandler(
-        session,
+        pool,
         lambda: catalog,
         Credentials({"openai": "sk-lanes-test"}, None),
         SendConfig(policy=RetryPolicy(max_attempts=3, backoff_s=0.05), first_byte_timeout_s=5.0),
@@ -225,7 +225,7 @@ async def running_lanes(bus: Bus, sim_url: str) -> AsyncIterator[Lanes]:
     finally:
         await client.stop()
         await server.stop()
-        await session.close()
+        await pool.close()
         for sub in subscriptions:
             await sub.unsubscribe()
         for runner in (key_runner, reservations, scheduler_view):

@@ -1,4 +1,4 @@
-"""Composition root of provider-egress: settings -> one pooled aiohttp session, the
+"""Composition root of provider-egress: settings -> one pooled upstream client, the
 credentials, the catalogue projection on Stream.CAPACITY, and one StreamServer per provider
 kind on `hicap.egress.<kind>` (queue group "provider-egress"), all sharing one handler.
 
@@ -14,7 +14,7 @@ from hicap.events.egress import egress_subject
 from hicap.provider_egress.credentials import Credentials
 from hicap.provider_egress.handlers import EgressHandler, Wire
 from hicap.provider_egress.retry import RetryPolicy
-from hicap.provider_egress.upstream import SendConfig, make_session
+from hicap.provider_egress.upstream import SendConfig, make_pool
 from hicap.provider_egress.wire.base import ProviderKind
 from hicap.provider_egress.wire.estimate import estimate_input_tokens
 from hicap.provider_egress.wire.registry import adapter_for, surface_for
@@ -35,8 +35,8 @@ def send_config(settings: ProviderEgressSettings) -> SendConfig:
 
 async def setup(rt: Runtime[ProviderEgressSettings]) -> None:
     settings = rt.settings
-    session = make_session(settings.connect_timeout_s)
-    rt.on_stop(session.close)
+    pool = make_pool(settings.connect_timeout_s)
+    rt.on_stop(pool.close)
     catalog = ProjectionRunner(
         rt.bus, Projection(Stream.CAPACITY, evolve, Snapshot(load_baseline(), 0))
     )
@@ -46,7 +46,7 @@ async def setup(rt: Runtime[ProviderEgressSettings]) -> None:
         return catalog.state
 
     handler = EgressHandler(
-        session,
+        pool,
         current,
         Credentials.from_settings(settings),
         send_config(settings),

@@ -19,7 +19,6 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, 
 from contextlib import aclosing
 from dataclasses import dataclass
 
-import aiohttp
 from google.protobuf.message import DecodeError
 
 from hicap.bus import StreamRequest
@@ -34,6 +33,7 @@ from hicap.events.egress import answer_frame, body_frame, head_frame, trailer_fr
 from hicap.events.v1 import egress_pb2
 from hicap.provider_egress.credentials import Credentials
 from hicap.provider_egress.fingerprints import Fingerprints, fingerprints_of
+from hicap.provider_egress.http1 import HttpPool
 from hicap.provider_egress.ir import (
     ChatRequest,
     Finished,
@@ -81,7 +81,7 @@ class EgressHandler:
 
     def __init__(
         self,
-        session: aiohttp.ClientSession,
+        pool: HttpPool,
         catalog: Callable[[], DeploymentSource],
         credentials: Credentials,
         config: SendConfig,
@@ -90,7 +90,7 @@ class EgressHandler:
         override_url: str | None = None,
         simulated: frozenset[str] | None = SIMULATED_CREDENTIALS,
     ) -> None:
-        self.session, self.catalog, self.credentials = session, catalog, credentials
+        self.pool, self.catalog, self.credentials = pool, catalog, credentials
         self.config, self.wire, self.override_url = config, wire, override_url
         self.simulated = simulated
         self.in_flight = 0
@@ -209,7 +209,7 @@ class EgressHandler:
             opened = await _refusals_named(
                 call,
                 send(
-                    self.session,
+                    self.pool,
                     counting,
                     lambda r: _must(r.adapter.build_count_tokens(chat, r.upstream_model)),
                     self.config,
@@ -241,7 +241,7 @@ class EgressHandler:
         return await _refusals_named(
             call,
             send(
-                self.session,
+                self.pool,
                 routes,
                 lambda r: r.adapter.build_request(chat, r.upstream_model),
                 self.config,

@@ -1,5 +1,5 @@
-"""The one shared `send()` that owns upstream HTTP: the pooled aiohttp session, timeouts,
-retries with backoff, and failover across a call's targets.
+"""The one shared `send()` that owns upstream HTTP: the pooled client (`http1.HttpPool`),
+timeouts, retries with backoff, and failover across a call's targets.
 
 `send()` tries the call's routes lane by lane (routes come grouped by lane in failover
 order: reserved before on-demand) until one answers 2xx with its first byte (the whole
@@ -11,9 +11,9 @@ goes on to on-demand and never reaches the caller), and only when every target o
 lane refused does the next lane start. A non-retryable failure (a 4xx other than 429)
 never fails over. Nothing has reached the caller yet, so a retry is invisible to it. `stream_chunks()` then reads the rest of a stream
 with an idle timeout; a failure there is raised as is (no retry after the head). The
-provider key goes only into that request's headers, never into the session's defaults, and
+provider key goes only into that request's headers, never into the pool (nothing is kept per connection), and
 redirects are not followed, so a key never leaves for another host. Never logs a body, a
-header value or a key. Imports aiohttp, the wire interfaces and hicap.errors/telemetry.
+header value or a key. Imports http1, the wire interfaces and hicap.errors/telemetry.
 """
 
 from __future__ import annotations
@@ -25,15 +25,14 @@ import time
 from collections.abc import AsyncGenerator, Callable, Sequence
 from dataclasses import dataclass, field, replace
 
-import aiohttp
-
-from hicap.errors import DeadlineExceeded, HicapError, UpstreamFailed
+from hicap.errors import DeadlineExceeded, HicapError, InvalidRequest, UpstreamFailed
+from hicap.provider_egress.http1 import BadHeader, HttpError, HttpPool, Response
 from hicap.provider_egress.retry import RetryPolicy, next_target, retry_delay_s
 from hicap.provider_egress.targets import Route
 from hicap.provider_egress.wire.base import UpstreamRequest
 from hicap.telemetry import Counter, Histogram
 
-__all__ = ["Opened", "SendConfig", "lane_groups", "make_session", "send", "stream_chunks"]
+__all__ = ["Opened", "SendConfig", "lane_groups", "make_pool", "send", "stream_chunks"]
 
 log = logging.getLogger(__name__)
 
@@ -66,25 +65,16 @@ class Opened:
     route: Route
     attempts: int
     body: bytes
-    response: aiohttp.ClientResponse | None = None  # set while a stream remains to be read
+    response: Response | None = None  # set while a stream remains to be read
 
 
-def make_session(
-    connect_timeout_s: float, *, limit: int = 1024, limit_per_host: int = 256
-) -> aiohttp.ClientSession:
-    """The process's one session: keep-alive pool, no cookies, no proxy from the env."""
-    connector = aiohttp.TCPConnector(limit=limit, limit_per_host=limit_per_host)
-    return aiohttp.ClientSession(
-        connector=connector,
-        cookie_jar=aiohttp.DummyCookieJar(),
-        auto_decompress=True,
-        trust_env=False,
-        timeout=aiohttp.ClientTimeout(total=None, sock_connect=connect_timeout_s),
-    )
+def make_pool(connect_timeout_s: float, *, limit_per_host: int = 256) -> HttpPool:
+    """The process's one client: keep-alive pools per origin; no cookies, proxies, redirects."""
+    return HttpPool(connect_timeout_s=connect_timeout_s, limit_per_host=limit_per_host)
 
 
 async def send(
-    session: aiohttp.ClientSession,
+    pool: HttpPool,
     routes: Sequence[Route],
     build: Build,
     config: SendConfig,
@@ -99,7 +89,7 @@ async def send(
     for routes_of_lane in lanes[:-1]:
         one_round = replace(config, policy=RetryPolicy(max_attempts=len(routes_of_lane)))
         try:
-            return await lane.send(session, routes_of_lane, build, one_round)
+            return await lane.send(pool, routes_of_lane, build, one_round)
         except HicapError as err:
             if not err.retryable or lane.expired():
                 raise
@@ -107,7 +97,7 @@ async def send(
                 "every target of a lane refused; trying the next lane",
                 extra={"lane": routes_of_lane[0].lane, "code": err.code},
             )
-    return await lane.send(session, lanes[-1], build, config)
+    return await lane.send(pool, lanes[-1], build, config)
 
 
 def lane_groups(routes: Sequence[Route]) -> list[Sequence[Route]]:
@@ -138,7 +128,7 @@ class _Lane:
 
     async def send(
         self,
-        session: aiohttp.ClientSession,
+        pool: HttpPool,
         routes: Sequence[Route],
         build: Build,
         config: SendConfig,
@@ -154,7 +144,7 @@ class _Lane:
             route = routes[index]
             try:
                 opened = await _attempt(
-                    session, route, build(route), config, _left(deadline_at, clock)
+                    pool, route, build(route), config, _left(deadline_at, clock)
                 )
             except HicapError as err:
                 now = clock()
@@ -205,7 +195,7 @@ def _with_retry_after(
 
 
 async def _attempt(
-    session: aiohttp.ClientSession,
+    pool: HttpPool,
     route: Route,
     req: UpstreamRequest,
     config: SendConfig,
@@ -217,7 +207,7 @@ async def _attempt(
         timeout_s = max(0.0, min(timeout_s, remaining_s))
     started = time.perf_counter()
     try:
-        opened = await _post(session, route, req, timeout_s)
+        opened = await _post(pool, route, req, timeout_s)
     except HicapError as err:
         ATTEMPTS.labels(provider, err.code).inc()
         raise
@@ -226,16 +216,12 @@ async def _attempt(
     return opened
 
 
-async def _post(
-    session: aiohttp.ClientSession, route: Route, req: UpstreamRequest, timeout_s: float
-) -> Opened:
+async def _post(pool: HttpPool, route: Route, req: UpstreamRequest, timeout_s: float) -> Opened:
     headers = {"content-type": "application/json", **dict(req.headers)}
     headers.update(route.adapter.auth_headers(route.api_key))
     try:
         async with asyncio.timeout(timeout_s):
-            resp = await session.post(
-                route.base_url + req.path, data=req.body, headers=headers, allow_redirects=False
-            )
+            resp = await pool.post(route.base_url + req.path, headers, req.body)
             try:
                 return await _read_head(route, req, resp)
             except BaseException:
@@ -245,19 +231,21 @@ async def _post(
         raise DeadlineExceeded(
             f"deployment {route.deployment} sent nothing within {timeout_s:.3g}s"
         ) from None
-    except aiohttp.ClientError as exc:
+    except BadHeader as exc:  # the caller's BYOK key, say: theirs to fix, never retried
+        raise InvalidRequest(f"cannot call deployment {route.deployment}: {exc}") from None
+    except HttpError as exc:  # its text names the kind of failure, never a header or URL
         raise UpstreamFailed(
-            f"deployment {route.deployment} failed: {_describe(exc)}", retryable=True
+            f"deployment {route.deployment} failed: {exc}", retryable=True
         ) from None
 
 
-async def _read_head(route: Route, req: UpstreamRequest, resp: aiohttp.ClientResponse) -> Opened:
+async def _read_head(route: Route, req: UpstreamRequest, resp: Response) -> Opened:
     if resp.status >= 300:
         body = await resp.read()
         raise route.adapter.classify_error(resp.status, resp.headers, body)
     if not req.stream:
         return Opened(route, 0, await resp.read())
-    return Opened(route, 0, await resp.content.readany(), resp)
+    return Opened(route, 0, await resp.read_chunk(), resp)
 
 
 async def stream_chunks(opened: Opened, idle_timeout_s: float) -> AsyncGenerator[bytes, None]:
@@ -279,24 +267,13 @@ async def stream_chunks(opened: Opened, idle_timeout_s: float) -> AsyncGenerator
             resp.close()  # mid-body (cancelled or failed): the connection cannot be reused
 
 
-async def _read_idle(route: Route, resp: aiohttp.ClientResponse, idle_timeout_s: float) -> bytes:
+async def _read_idle(route: Route, resp: Response, idle_timeout_s: float) -> bytes:
     try:
         async with asyncio.timeout(idle_timeout_s):
-            return await resp.content.readany()
+            return await resp.read_chunk()
     except TimeoutError:
         raise DeadlineExceeded(
             f"deployment {route.deployment} went silent for {idle_timeout_s:g}s mid-stream"
         ) from None
-    except aiohttp.ClientError as exc:
-        raise UpstreamFailed(
-            f"deployment {route.deployment} broke off the stream: {_describe(exc)}"
-        ) from None
-
-
-def _describe(exc: aiohttp.ClientError) -> str:
-    """The kind of failure, never its text: aiohttp messages may carry URLs or headers."""
-    if isinstance(exc, aiohttp.ClientConnectorError):
-        return "could not connect"
-    if isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientPayloadError):
-        return "connection closed mid-answer"
-    return type(exc).__name__
+    except HttpError as exc:
+        raise UpstreamFailed(f"deployment {route.deployment} broke off the stream: {exc}") from None
