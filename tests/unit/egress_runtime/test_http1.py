@@ -421,3 +421,39 @@ async def test_a_waiting_caller_that_gives_up_keeps_no_slot(
         assert pool.connections(server.url) == (1, 1)
     finally:
         await pool.close()
+
+
+async def test_bytes_past_the_end_of_an_answer_spoil_the_connection_not_the_answer(
+    serve: Callable[..., Awaitable[Server]], pool: HttpPool
+) -> None:
+    async def script(peer: Peer) -> None:
+        if peer.index == 0:
+            await peer.request()
+            await peer.send(answer(b"mine") + answer(b"nobody asked"))
+        await keep_answering(peer)
+
+    server = await serve(script)
+    assert await (await pool.post(server.url, {}, b"{}")).read() == b"mine"
+    assert await (await pool.post(server.url, {}, b"{}")).read() == b'{"ok": true}'
+    assert server.connections == 2  # the spoilt connection was not reused
+
+
+async def test_idle_connections_past_their_keepalive_are_closed(
+    serve: Callable[..., Awaitable[Server]],
+) -> None:
+    now = [0.0]
+    server = await serve(keep_answering)
+    pool = HttpPool(connect_timeout_s=2.0, keepalive_s=15.0, clock=lambda: now[0])
+    try:
+        first = await pool.post(server.url, {}, b"{}")
+        second = await pool.post(server.url, {}, b"{}")
+        await first.read()
+        assert pool.connections(server.url) == (2, 1)
+        now[0] = 20.0  # the first has idled past its keep-alive
+        await second.read()
+        assert pool.connections(server.url) == (1, 1)
+        now[0] = 40.0
+        assert await (await pool.post(server.url, {}, b"{}")).read() == b'{"ok": true}'
+        assert server.connections == 3  # an expired connection is never reused
+    finally:
+        await pool.close()

@@ -357,6 +357,8 @@ class _Conn(asyncio.Protocol):
         if 100 <= status < 200:  # 1xx: informational, the real answer follows
             self._headers = {}
             return
+        if self._response is not None or self._head is None:
+            raise ConnectionBroken("a second answer to one request")  # -> a parser error
         headers = self._headers
         self._status = status
         self._framed = (
@@ -453,8 +455,11 @@ class _Host:
             if not waiter.done():
                 waiter.set_result(conn)
                 return
-        conn.idle_since = self.pool.clock()
-        self.idle.append(conn)
+        now = conn.idle_since = self.pool.clock()
+        idle = self.idle
+        while idle and now - idle[0].idle_since >= self.pool.keepalive_s:
+            idle[0].close()  # the oldest first; close() takes it out of `idle`
+        idle.append(conn)
 
     def dropped(self, conn: _Conn) -> None:
         """A connection closed (either side): its slot frees up."""
