@@ -19,6 +19,7 @@ in this request's memory and on the EgressCall). Imports libs only, never a serv
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
@@ -341,7 +342,13 @@ class _Meter:
 class RelayedStream(StreamingResponse):
     """A StreamingResponse that always closes its generator when it ends, however it ends
     (done, client disconnect, cancelled), so the egress stream is closed (and the upstream
-    call cancelled) at once rather than when the generator is garbage-collected."""
+    call cancelled) at once rather than when the generator is garbage-collected.
+
+    It streams in the request's own task while one small task waits for the client to
+    leave and then cancels it. (Starlette's own way, for servers below ASGI spec 2.4 such
+    as uvicorn, whose `send` after a disconnect returns without a word, is an anyio task
+    group with the stream in a second task: more to set up, and a task switch before the
+    first byte.)"""
 
     def __init__(
         self,
@@ -357,13 +364,49 @@ class RelayedStream(StreamingResponse):
         self._on_close = on_close
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        streaming = asyncio.current_task()
+        if streaming is None:
+            raise RuntimeError("a relayed stream runs in an asyncio task")
+        watch = _Watch(streaming)
+        watcher = asyncio.create_task(_client_leaves(receive))
+        watcher.add_done_callback(watch.left)
         try:
-            await super().__call__(scope, receive, send)
+            try:
+                await self.stream_response(send)
+            finally:
+                watch.over = True  # from here on, the client leaving cancels nothing
+                watcher.cancel()
+        except asyncio.CancelledError:
+            if not watch.gone:
+                raise
+            streaming.uncancel()  # the client left: this response is over, nothing to raise
         finally:
             with anyio.CancelScope(shield=True):
                 await self._generator.aclose()
             if self._on_close is not None:  # e.g. metering a stream that never started
                 self._on_close()
+
+
+class _Watch:
+    """Between a stream and its watcher: cancel the stream when the client leaves, unless
+    the stream is over by then (uvicorn also answers `receive` once a response is done)."""
+
+    __slots__ = ("gone", "over", "streaming")
+
+    def __init__(self, streaming: asyncio.Task[object]) -> None:
+        self.streaming = streaming
+        self.gone = self.over = False
+
+    def left(self, watcher: asyncio.Task[None]) -> None:
+        if self.over or watcher.cancelled() or watcher.exception() is not None:
+            return
+        self.gone = True
+        self.streaming.cancel()
+
+
+async def _client_leaves(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
 
 
 _BYOK_TICKET, _OPEN_TICKET = Ticket(BYOK), Ticket(ON_DEMAND)
