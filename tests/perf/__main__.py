@@ -1,6 +1,6 @@
 """`make bench`: run every benchmark in tests/perf and print its numbers.
 
-`python -m tests.perf [startup|bus|request-path|metering|admission|upstream-client] [--profile]` runs some. Benchmarks are bounded in requests and
+`python -m tests.perf [startup|bus|request-path|metering|admission|upstream-client|floor] [--profile]` runs some. Benchmarks are bounded in requests and
 time, target loopback only, and stop by themselves; none is part of `make test`.
 """
 
@@ -11,6 +11,7 @@ import sys
 from tests.perf import (
     bench_admission,
     bench_bus,
+    bench_floor,
     bench_metering,
     bench_request_path,
     bench_startup,
@@ -24,6 +25,7 @@ BENCHES = {
     "metering": bench_metering.main,
     "admission": bench_admission.main,
     "upstream-client": bench_upstream_client.main,
+    "floor": bench_floor.main,
 }
 
 
