@@ -24,7 +24,7 @@ import uvloop
 
 from hicap.provider_egress.http1 import HttpPool
 from tests.fixtures.servers import start_nats_server
-from tests.perf.bench_request_path import Result, added, drive_raw, line
+from tests.perf.bench_request_path import Result, added, cpu_per_request, cpu_s, drive_raw, line
 from tests.perf.bench_upstream_client import HEADERS, _body, _serve
 from tests.perf.loadgen import RawRequest
 
@@ -95,7 +95,7 @@ def _edge(nats_url: str, ready: Pipe) -> None:
     uvloop.run(run())
 
 
-async def _measure(edge_url: str, sim_url: str) -> None:
+async def _measure(edge_url: str, sim_url: str, pids: dict[str, int]) -> None:
     body = _body(stream=False)
     via = RawRequest.post(edge_url, {"content-type": "application/json"}, body)
     direct = RawRequest.post(sim_url, {"content-type": "application/json", **HEADERS}, body)
@@ -103,17 +103,17 @@ async def _measure(edge_url: str, sim_url: str) -> None:
         await drive_raw(via, "floor", concurrency, 300)  # warm every pool on the way
         await drive_raw(direct, "direct", concurrency, 300)
         pairs: list[tuple[Result, Result]] = []
+        cpu = ""
         for _ in range(ROUNDS):
-            pairs.append(
-                (
-                    await drive_raw(via, "floor", concurrency, n),
-                    await drive_raw(direct, "direct", concurrency, n),
-                )
-            )
+            before = {name: cpu_s(pid) for name, pid in pids.items()}
+            h = await drive_raw(via, "floor", concurrency, n)
+            cpu = cpu_per_request(pids, before, h.n)
+            pairs.append((h, await drive_raw(direct, "direct", concurrency, n)))
         h, d = min(pairs, key=lambda p: p[0].p50_ms - p[1].p50_ms)
         print(f"concurrency {concurrency} (the better of {ROUNDS} interleaved rounds):")
+        print(cpu)
         print(line("bare edge, NATS, egress", h), line("direct to provider-sim", d), sep="\n")
-        print(added(h, d).replace("added by hicap", "added by the bare hops"), flush=True)
+        print(added(h, d).replace("added by hicap", "added by hops "), flush=True)
 
 
 def main() -> None:
@@ -141,7 +141,8 @@ def main() -> None:
                 raise SystemExit("the bare edge did not start")
             edge_url = f"http://127.0.0.1:{receive.recv()}/v1/chat/completions"
             print("the request path's hops with nothing on them; provider-sim at zero latency")
-            uvloop.run(_measure(edge_url, sim_url))
+            pids = {"edge": children[2].pid, "egress": children[1].pid, "nats": nats_server.pid}
+            uvloop.run(_measure(edge_url, sim_url, {k: v for k, v in pids.items() if v}))
         finally:
             stop.set()
             for child in children:
