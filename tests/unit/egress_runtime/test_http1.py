@@ -457,3 +457,11 @@ async def test_idle_connections_past_their_keepalive_are_closed(
         assert server.connections == 3  # an expired connection is never reused
     finally:
         await pool.close()
+
+
+@pytest.mark.parametrize(
+    "url", ["ftp://127.0.0.1/v1/messages", "/v1/messages", "http://127.0.0.1:99999/v1"]
+)
+async def test_an_unusable_url_is_a_connect_failure(pool: HttpPool, url: str) -> None:
+    with pytest.raises(ConnectFailed, match="could not connect"):
+        await pool.post(url, {}, b"{}")

@@ -73,11 +73,16 @@ class _Origin:
 
 @lru_cache(maxsize=4096)
 def _split(url: str) -> tuple[_Origin, str]:
-    parts = urlsplit(url)
+    """The origin and request target; an unusable URL (an operator's base URL) cannot connect."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise ConnectFailed("could not connect (the URL is malformed)") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("an upstream URL must be absolute http(s)")
+        raise ConnectFailed("could not connect (the URL is not absolute http or https)")
     default = 443 if parts.scheme == "https" else 80
-    port = parts.port or default
+    port = port or default
     host = parts.hostname
     shown = f"[{host}]" if ":" in host else host
     authority = shown if port == default else f"{shown}:{port}"
@@ -265,10 +270,10 @@ class _Conn(asyncio.Protocol):
 
     # the exchange
     async def exchange(self, data: bytes) -> Response:
+        self.uses += 1
         transport = self.transport
         if self.closed or transport is None:
             raise ConnectionBroken("the connection closed")
-        self.uses += 1
         self.got_bytes = self._message_done = self._keep_alive = False
         self._status, self._headers, self._response = 0, {}, None
         head: asyncio.Future[Response] = asyncio.get_running_loop().create_future()

@@ -9,11 +9,12 @@ decides; within a lane that another follows, each target is tried once and a ret
 failure fails over at once (no backoff, no Retry-After wait: a reserved deployment's 429
 goes on to on-demand and never reaches the caller), and only when every target of the
 lane refused does the next lane start. A non-retryable failure (a 4xx other than 429)
-never fails over. Nothing has reached the caller yet, so a retry is invisible to it. `stream_chunks()` then reads the rest of a stream
-with an idle timeout; a failure there is raised as is (no retry after the head). The
-provider key goes only into that request's headers, never into the pool (nothing is kept per connection), and
-redirects are not followed, so a key never leaves for another host. Never logs a body, a
-header value or a key. Imports http1, the wire interfaces and hicap.errors/telemetry.
+never fails over. Nothing has reached the caller yet, so a retry is invisible to it.
+`stream_chunks()` then reads the rest of a stream with an idle timeout; a failure there is
+raised as is (no retry after the head). The provider key goes only into that request's
+headers, never into the pool (nothing is kept per connection), and redirects are not
+followed, so a key never leaves for another host. Never logs a body, a header value or a
+key. Imports http1, the wire interfaces and hicap.errors/telemetry.
 """
 
 from __future__ import annotations
