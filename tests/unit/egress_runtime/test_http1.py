@@ -92,6 +92,14 @@ async def pool() -> AsyncIterator[HttpPool]:
     await client.close()
 
 
+@pytest.fixture
+async def pool_of_one() -> AsyncIterator[HttpPool]:
+    """At most one connection per origin: the next caller waits for it."""
+    client = HttpPool(connect_timeout_s=2.0, limit_per_host=1)
+    yield client
+    await client.close()
+
+
 def answer(body: bytes, *extra: str, status: str = "200 OK") -> bytes:
     head = [f"HTTP/1.1 {status}", f"content-length: {len(body)}", *extra]
     return ("\r\n".join(head) + "\r\n\r\n").encode() + body
@@ -276,24 +284,20 @@ async def test_a_header_http_cannot_carry_is_refused_before_anything_is_sent(
 
 
 async def test_past_the_limit_per_host_a_caller_waits_for_a_connection_to_free(
-    serve: Callable[..., Awaitable[Server]],
+    serve: Callable[..., Awaitable[Server]], pool_of_one: HttpPool
 ) -> None:
     server = await serve(keep_answering)
-    pool = HttpPool(connect_timeout_s=2.0, limit_per_host=1)
-    try:
-        first = await pool.post(server.url, {}, b"{}")
-        second = asyncio.create_task(pool.post(server.url, {}, b"{}"))
-        await asyncio.sleep(0.05)
-        assert not second.done()  # the only connection is still the first answer's
-        assert await first.read() == b'{"ok": true}'
-        assert await (await asyncio.wait_for(second, 2)).read() == b'{"ok": true}'
-        assert server.connections == 1
-    finally:
-        await pool.close()
+    first = await pool_of_one.post(server.url, {}, b"{}")
+    second = asyncio.create_task(pool_of_one.post(server.url, {}, b"{}"))
+    await asyncio.sleep(0.05)
+    assert not second.done()  # the only connection is still the first answer's
+    assert await first.read() == b'{"ok": true}'
+    assert await (await asyncio.wait_for(second, 2)).read() == b'{"ok": true}'
+    assert server.connections == 1
 
 
 async def test_a_call_cancelled_mid_answer_frees_its_slot(
-    serve: Callable[..., Awaitable[Server]],
+    serve: Callable[..., Awaitable[Server]], pool_of_one: HttpPool
 ) -> None:
     async def script(peer: Peer) -> None:
         if peer.index == 0:
@@ -303,16 +307,12 @@ async def test_a_call_cancelled_mid_answer_frees_its_slot(
         await keep_answering(peer)
 
     server = await serve(script)
-    pool = HttpPool(connect_timeout_s=2.0, limit_per_host=1)
-    try:
-        with pytest.raises(TimeoutError):
-            async with asyncio.timeout(0.1):
-                await pool.post(server.url, {}, b"{}")
-        resp = await asyncio.wait_for(pool.post(server.url, {}, b"{}"), 2)
-        assert await resp.read() == b'{"ok": true}'
-        assert server.connections == 2
-    finally:
-        await pool.close()
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(0.1):
+            await pool_of_one.post(server.url, {}, b"{}")
+    resp = await asyncio.wait_for(pool_of_one.post(server.url, {}, b"{}"), 2)
+    assert await resp.read() == b'{"ok": true}'
+    assert server.connections == 2
 
 
 async def test_an_informational_answer_is_skipped(
@@ -404,23 +404,19 @@ async def test_a_large_answer_read_late_arrives_whole(
 
 
 async def test_a_waiting_caller_that_gives_up_keeps_no_slot(
-    serve: Callable[..., Awaitable[Server]],
+    serve: Callable[..., Awaitable[Server]], pool_of_one: HttpPool
 ) -> None:
     server = await serve(keep_answering)
-    pool = HttpPool(connect_timeout_s=2.0, limit_per_host=1)
-    try:
-        first = await pool.post(server.url, {}, b"{}")
-        waiting = asyncio.create_task(pool.post(server.url, {}, b"{}"))
-        await asyncio.sleep(0.05)
-        waiting.cancel()
-        first.close()  # the connection closes while the cancelled caller is still queued
-        with pytest.raises(asyncio.CancelledError):
-            await waiting
-        resp = await asyncio.wait_for(pool.post(server.url, {}, b"{}"), 2)
-        assert await resp.read() == b'{"ok": true}'
-        assert pool.connections(server.url) == (1, 1)
-    finally:
-        await pool.close()
+    first = await pool_of_one.post(server.url, {}, b"{}")
+    waiting = asyncio.create_task(pool_of_one.post(server.url, {}, b"{}"))
+    await asyncio.sleep(0.05)
+    waiting.cancel()
+    first.close()  # the connection closes while the cancelled caller is still queued
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    resp = await asyncio.wait_for(pool_of_one.post(server.url, {}, b"{}"), 2)
+    assert await resp.read() == b'{"ok": true}'
+    assert pool_of_one.connections(server.url) == (1, 1)
 
 
 async def test_bytes_past_the_end_of_an_answer_spoil_the_connection_not_the_answer(
