@@ -25,7 +25,7 @@ import uvloop
 from hicap.provider_egress.http1 import HttpPool
 from tests.fixtures.servers import start_nats_server
 from tests.perf.bench_request_path import Result, added, cpu_per_request, cpu_s, drive_raw, line
-from tests.perf.bench_upstream_client import HEADERS, _body, _serve
+from tests.perf.bench_upstream_client import HEADERS, request_body, serve_sim
 from tests.perf.loadgen import RawRequest
 
 SUBJECT = "floor.egress"
@@ -96,7 +96,7 @@ def _edge(nats_url: str, ready: Pipe) -> None:
 
 
 async def _measure(edge_url: str, sim_url: str, pids: dict[str, int]) -> None:
-    body = _body(stream=False)
+    body = request_body(stream=False)
     via = RawRequest.post(edge_url, {"content-type": "application/json"}, body)
     direct = RawRequest.post(sim_url, {"content-type": "application/json", **HEADERS}, body)
     for concurrency, n in CALLS.items():
@@ -125,7 +125,7 @@ def main() -> None:
             nats_url = f"nats://127.0.0.1:{nats_server.port}"
             receive, send = ctx.Pipe(duplex=False)
             stop = ctx.Event()
-            children.append(ctx.Process(target=_serve, args=(send, stop), daemon=True))
+            children.append(ctx.Process(target=serve_sim, args=(send, stop), daemon=True))
             children[-1].start()
             if not receive.poll(30):
                 raise SystemExit("provider-sim did not start")

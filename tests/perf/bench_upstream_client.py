@@ -28,14 +28,14 @@ KEY = "sk-bench-upstream-client-0000000000000000"
 HEADERS = {"content-type": "application/json", "authorization": f"Bearer {KEY}"}
 
 
-def _body(stream: bool) -> bytes:
+def request_body(stream: bool) -> bytes:
     messages = [{"role": "user", "content": "Say hello to the upstream client bench."}]
     return orjson.dumps(
         {"model": "gpt-4.1", "messages": messages, "max_tokens": 40, "stream": stream}
     )
 
 
-def _serve(port_out: multiprocessing.connection.Connection, stop: multiprocessing.Event) -> None:
+def serve_sim(port_out: multiprocessing.connection.Connection, stop: multiprocessing.Event) -> None:
     from hicap.provider_sim.testing import running_sim
 
     with running_sim() as url:
@@ -115,7 +115,7 @@ async def _run(base: str) -> None:
     pool = HttpPool(connect_timeout_s=2.0)
     try:
         for stream in (False, True):
-            body = _body(stream)
+            body = request_body(stream)
             clients = {
                 "aiohttp": _aiohttp_call(session, url, body, stream),
                 "http1": _http1_call(pool, url, body, stream),
@@ -146,7 +146,7 @@ def main() -> None:
     ctx = multiprocessing.get_context("spawn")
     receive, send = ctx.Pipe(duplex=False)
     stop = ctx.Event()
-    sim = ctx.Process(target=_serve, args=(send, stop), daemon=True)
+    sim = ctx.Process(target=serve_sim, args=(send, stop), daemon=True)
     sim.start()
     try:
         if not receive.poll(30):
