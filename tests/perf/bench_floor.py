@@ -2,8 +2,9 @@
 
 The same hops as the request path (client -> an HTTP edge -> NATS request/reply -> an
 egress process -> HTTP to provider-sim, and back), each hop the leanest Python there is: an
-httptools server that forwards the raw body, a nats-py responder that posts it with
-egress's own `http1` client and answers with the raw body. No auth, parsing, translation,
+httptools server that forwards the raw body, a responder that posts it with egress's own
+`http1` client and answers with the raw body, both on the hot path's own NATS connection
+(`hicap.bus.wire`). No auth, parsing, translation,
 admission or metering. What this adds over calling provider-sim directly is the floor of
 the request-path bench's "added by hicap" on this machine: the targets cannot be met below
 it without changing the shape. Loopback only; bounded in calls; stops by itself.
@@ -16,12 +17,12 @@ import multiprocessing
 import tempfile
 from multiprocessing.connection import Connection as Pipe
 from pathlib import Path
-from typing import Any, cast
+from typing import cast
 
 import httptools
-import nats
 import uvloop
 
+from hicap.bus.wire import Wire, WireMsg
 from hicap.provider_egress.http1 import HttpPool
 from tests.fixtures.servers import start_nats_server
 from tests.perf.bench_request_path import Result, added, cpu_per_request, cpu_s, drive_raw, line
@@ -35,32 +36,54 @@ ROUNDS = 2
 
 def _egress(nats_url: str, sim_url: str, ready: Pipe) -> None:
     async def run() -> None:
-        nc = await nats.connect(nats_url)
+        wire = await Wire([nats_url], name="floor-egress").start()
         pool = HttpPool(connect_timeout_s=2.0)
         tasks: set[asyncio.Task[None]] = set()
 
-        async def answer(msg: Any) -> None:
+        async def answer(msg: WireMsg) -> None:
             resp = await pool.post(sim_url, HEADERS, msg.data)
-            await msg.respond(await resp.read())
+            wire.publish(msg.reply, await resp.read())
 
-        async def on_request(msg: Any) -> None:
+        def on_request(msg: WireMsg) -> None:
             task = asyncio.create_task(answer(msg))  # one task per call, as StreamServer
             tasks.add(task)
             task.add_done_callback(tasks.discard)
 
-        await nc.subscribe(SUBJECT, queue="floor", cb=on_request)
-        await nc.flush()
+        wire.subscribe(SUBJECT, on_request, queue="floor")
+        await wire.flush()
         ready.send("ready")
         await asyncio.Event().wait()
 
     uvloop.run(run())
 
 
+class _Requests:
+    """Request/reply over one wildcard inbox, as StreamClient routes its calls."""
+
+    def __init__(self, wire: Wire) -> None:
+        self.wire, self.inbox = wire, wire.new_inbox()
+        self.waiting: dict[str, asyncio.Future[bytes]] = {}
+        self.next_id = 0
+        wire.subscribe(f"{self.inbox}.*", self._answered)
+
+    def _answered(self, msg: WireMsg) -> None:
+        waiter = self.waiting.pop(msg.subject, None)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(msg.data)
+
+    async def request(self, data: bytes) -> bytes:
+        self.next_id += 1
+        reply = f"{self.inbox}.{self.next_id:x}"
+        waiter = self.waiting[reply] = asyncio.get_running_loop().create_future()
+        self.wire.publish(SUBJECT, data, reply=reply)
+        return await asyncio.wait_for(waiter, 10)
+
+
 class _Edge(asyncio.Protocol):
     """One client connection: each whole request's body goes over NATS; the reply returns."""
 
-    def __init__(self, nc: Any) -> None:
-        self.nc = nc
+    def __init__(self, requests: _Requests) -> None:
+        self.requests = requests
         self.parser = httptools.HttpRequestParser(self)
         self.body: list[bytes] = []
         self.transport: asyncio.Transport | None = None
@@ -79,16 +102,18 @@ class _Edge(asyncio.Protocol):
         asyncio.get_running_loop().create_task(self._relay(body))
 
     async def _relay(self, body: bytes) -> None:
-        reply = await self.nc.request(SUBJECT, body, timeout=10)
+        reply = await self.requests.request(body)
         head = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n"
         if self.transport is not None:
-            self.transport.write(head % len(reply.data) + reply.data)
+            self.transport.write(head % len(reply) + reply)
 
 
 def _edge(nats_url: str, ready: Pipe) -> None:
     async def run() -> None:
-        nc = await nats.connect(nats_url)
-        server = await asyncio.get_running_loop().create_server(lambda: _Edge(nc), "127.0.0.1", 0)
+        requests = _Requests(await Wire([nats_url], name="floor-edge").start())
+        server = await asyncio.get_running_loop().create_server(
+            lambda: _Edge(requests), "127.0.0.1", 0
+        )
         ready.send(server.sockets[0].getsockname()[1])
         await asyncio.Event().wait()
 

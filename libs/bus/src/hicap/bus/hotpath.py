@@ -11,7 +11,9 @@ call's task. Prompts and provider keys travel only here: `hicap.egress.>` is nev
 captured by a stream.
 
 Frames for all calls of a process arrive on one wildcard inbox subscription and are
-routed by call id, so a call costs no SUB/UNSUB round of its own.
+routed by call id, so a call costs no SUB/UNSUB round of its own. Both sides ride the
+bus's lean hot-path connection (`Bus.hot_wire()`, see `wire`), not nats-py's: a frame's
+callback runs as its bytes are parsed, and a loop turn's frames leave in one write.
 """
 
 from __future__ import annotations
@@ -20,15 +22,13 @@ import asyncio
 import logging
 import struct
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass, field
-
-from nats.aio.msg import Msg
-from nats.aio.subscription import Subscription
 
 from hicap.bus.commands import error_reply, raise_for_reply
 from hicap.bus.connection import Bus
 from hicap.bus.errors import BusTimeout, BusUnavailable
+from hicap.bus.wire import Wire, WireMsg
 from hicap.errors import HicapError, Internal
 from hicap.events import command_pb2
 from hicap.telemetry import inject_headers
@@ -59,10 +59,10 @@ StreamHandler = Callable[[StreamRequest], AsyncIterator[bytes]]
 class _Call:
     """Frames that arrived and not yet read, and the reader's future while it waits."""
 
-    frames: deque[Msg] = field(default_factory=deque)
+    frames: deque[WireMsg] = field(default_factory=deque)
     waiter: asyncio.Future[None] | None = None
 
-    def push(self, msg: Msg) -> None:
+    def push(self, msg: WireMsg) -> None:
         self.frames.append(msg)
         if self.waiter is not None and not self.waiter.done():
             self.waiter.set_result(None)
@@ -73,17 +73,20 @@ class StreamClient:
 
     def __init__(self, bus: Bus) -> None:
         self.bus = bus
-        self._prefix = bus.nc.new_inbox()
-        self._token = self._prefix.rsplit(".", 1)[-1]  # random per process: call ids are unique
+        self._wire: Wire | None = None
+        self._prefix = self._token = ""
         self._calls: dict[str, _Call] = {}
-        self._sub: Subscription | None = None
+        self._sid: int | None = None
         self._next_id = 0
 
     async def start(self) -> StreamClient:
-        self._sub = await self.bus.nc.subscribe(f"{self._prefix}.*", cb=self._route)
+        self._wire = wire = await self.bus.hot_wire()
+        self._prefix = wire.new_inbox()
+        self._token = self._prefix.rsplit(".", 1)[-1]  # random per client: call ids are unique
+        self._sid = wire.subscribe(f"{self._prefix}.*", self._route)
         return self
 
-    async def _route(self, msg: Msg) -> None:
+    def _route(self, msg: WireMsg) -> None:
         call = self._calls.get(msg.subject.rsplit(".", 1)[-1])
         if call is not None:
             call.push(msg)
@@ -98,15 +101,20 @@ class StreamClient:
         idle_timeout_s: float = 60.0,
     ) -> AsyncIterator[bytes]:
         """Send a request and yield each data frame in order; raise the server's error."""
+        wire = self._wire
+        if wire is None:
+            raise RuntimeError("StreamClient.start() first")
         self._next_id += 1
         call_id = f"{self._token}-{self._next_id:x}"
         call = self._calls[call_id] = _Call()
         done = False
         try:
             trace = inject_headers(headers)
-            await self.bus.nc.publish(
-                subject, data, reply=f"{self._prefix}.{call_id}", headers=trace or None
-            )
+            try:
+                wire.publish(subject, data, reply=f"{self._prefix}.{call_id}", headers=trace)
+            except BaseException:
+                done = True  # never sent: nothing to cancel
+                raise
             expected, timeout = 0, first_timeout_s
             while True:
                 msg = await self._next(call, subject, timeout)
@@ -126,7 +134,7 @@ class StreamClient:
             if not done:
                 await self._cancel(subject, call_id)
 
-    async def _next(self, call: _Call, subject: str, timeout_s: float) -> Msg:
+    async def _next(self, call: _Call, subject: str, timeout_s: float) -> WireMsg:
         if call.frames:  # the common case mid-stream: no future, no timer
             return call.frames.popleft()
         loop = asyncio.get_running_loop()
@@ -142,13 +150,13 @@ class StreamClient:
         return call.frames.popleft()
 
     async def _cancel(self, subject: str, call_id: str) -> None:
-        if self.bus.nc.is_connected:
-            await self.bus.nc.publish(f"{subject}.cancel.{call_id}", b"")
+        if self._wire is not None and self._wire.connected:
+            self._wire.publish(f"{subject}.cancel.{call_id}", b"")
 
     async def stop(self) -> None:
-        if self._sub is not None:
-            await self._sub.unsubscribe()
-            self._sub = None
+        if self._wire is not None and self._sid is not None:
+            self._wire.unsubscribe(self._sid)
+            self._sid = None
 
 
 def _expire(waiter: asyncio.Future[None]) -> None:
@@ -156,7 +164,7 @@ def _expire(waiter: asyncio.Future[None]) -> None:
         waiter.set_exception(TimeoutError())
 
 
-def _frame_meta(msg: Msg, subject: str) -> tuple[int, int]:
+def _frame_meta(msg: WireMsg, subject: str) -> tuple[int, int]:
     if msg.headers and msg.headers.get("Status") == "503":
         raise BusUnavailable(f"no service answers {subject}; is it running?")
     if len(msg.data) < _PREFIX.size:
@@ -173,19 +181,22 @@ class StreamServer:
     def __init__(self, bus: Bus, subject: str, handler: StreamHandler, *, queue: str) -> None:
         self.bus, self.subject, self.handler, self.queue = bus, subject, handler, queue
         self._tasks: dict[str, asyncio.Task[None]] = {}
-        self._subs: list[Subscription] = []
+        self._wire: Wire | None = None
+        self._sids: list[int] = []
 
     async def start(self) -> StreamServer:
-        nc = self.bus.nc
-        self._subs.append(await nc.subscribe(self.subject, queue=self.queue, cb=self._on_request))
-        self._subs.append(await nc.subscribe(f"{self.subject}.cancel.*", cb=self._on_cancel))
+        """Subscribe; returns once NATS has the subscriptions (callers can reach it)."""
+        self._wire = wire = await self.bus.hot_wire()
+        self._sids.append(wire.subscribe(self.subject, self._on_request, queue=self.queue))
+        self._sids.append(wire.subscribe(f"{self.subject}.cancel.*", self._on_cancel))
+        await wire.flush()
         return self
 
     @property
     def in_flight(self) -> int:
         return len(self._tasks)
 
-    async def _on_request(self, msg: Msg) -> None:
+    def _on_request(self, msg: WireMsg) -> None:
         if not msg.reply:
             return  # nobody to answer
         headers = dict(msg.headers) if msg.headers else {}
@@ -196,32 +207,41 @@ class StreamServer:
         self._tasks[call_id] = task
         task.add_done_callback(lambda _t: self._tasks.pop(call_id, None))
 
-    async def _on_cancel(self, msg: Msg) -> None:
+    def _on_cancel(self, msg: WireMsg) -> None:
         task = self._tasks.get(msg.subject.rsplit(".", 1)[-1])
         if task is not None:
             task.cancel()
 
     async def _serve(self, req: StreamRequest, reply: str) -> None:
-        nc, seq = self.bus.nc, 0
+        wire, seq = self._wire, 0
+        assert wire is not None  # a request arrives only once started
         try:
-            async for chunk in self.handler(req):
-                await nc.publish(reply, _frame(DATA, seq, chunk))
-                seq += 1
-        except HicapError as err:
-            await nc.publish(reply, _frame(ERROR, seq, error_reply(err)))
-            return
-        except asyncio.CancelledError:
-            return  # the caller went away: nothing more to send
-        except Exception:
-            log.exception("stream handler failed", extra={"subject": self.subject})
-            internal = Internal(f"{self.subject} failed; see the service's log")
-            await nc.publish(reply, _frame(ERROR, seq, error_reply(internal)))
-            return
-        await nc.publish(reply, _frame(END, seq, b""))
+            chunks = self.handler(req)
+            try:
+                async for chunk in chunks:
+                    wire.publish(reply, _frame(DATA, seq, chunk))
+                    seq += 1
+            except HicapError as err:  # the handler's, or a frame NATS would not take
+                wire.publish(reply, _frame(ERROR, seq, error_reply(err)))
+                return
+            except asyncio.CancelledError:
+                return  # the caller went away: nothing more to send
+            except Exception:
+                log.exception("stream handler failed", extra={"subject": self.subject})
+                internal = Internal(f"{self.subject} failed; see the service's log")
+                wire.publish(reply, _frame(ERROR, seq, error_reply(internal)))
+                return
+            finally:
+                if isinstance(chunks, AsyncGenerator):  # stop it now (an upstream call...)
+                    await chunks.aclose()
+            wire.publish(reply, _frame(END, seq, b""))
+        except BusUnavailable as err:  # not even an error frame can reach the caller
+            log.warning("a stream's answer could not be sent (%s)", err.message)
 
     async def stop(self, grace_s: float = 5.0) -> None:
-        for sub in self._subs:
-            await sub.unsubscribe()
-        self._subs.clear()
+        if self._wire is not None:
+            for sid in self._sids:
+                self._wire.unsubscribe(sid)
+        self._sids.clear()
         if self._tasks:
             await asyncio.wait(list(self._tasks.values()), timeout=grace_s)
