@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
+import trustme
 
 from hicap.bus import Bus, connect
 from hicap.bus.errors import BusUnavailable
@@ -267,3 +269,30 @@ async def test_a_server_that_stops_answering_pings_is_left_for_another(
     finally:
         await wire.close()
         server.close()
+
+
+async def test_a_server_that_requires_tls_is_spoken_to_over_tls(
+    nats_server_factory: Callable[..., NatsServer], tmp_path: Path
+) -> None:
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1")
+    cert.cert_chain_pems[0].write_to_path(tmp_path / "cert.pem")
+    cert.private_key_pem.write_to_path(tmp_path / "key.pem")
+    config = tmp_path / "tls.conf"
+    config.write_text(
+        f'tls {{\n cert_file: "{tmp_path}/cert.pem"\n key_file: "{tmp_path}/key.pem"\n}}\n'
+    )
+    server = nats_server_factory(extra_args=["-c", str(config)])
+    trusted = ssl.create_default_context()
+    ca.configure_trust(trusted)
+    wire = await Wire([server.url], name="t", tls_context=trusted).start()
+    try:
+        inbox = Inbox()
+        wire.subscribe("over.tls", inbox)
+        wire.publish("over.tls", b"sealed", headers={"k": "v"})
+        [msg] = await inbox.wait_for(1)
+        assert (msg.data, msg.headers) == (b"sealed", {"k": "v"})
+    finally:
+        await wire.close()
+    with pytest.raises(BusUnavailable, match="CERTIFICATE_VERIFY_FAILED"):
+        await Wire([server.url], name="t").start(timeout_s=1.0)  # a CA we do not trust

@@ -119,6 +119,7 @@ class Wire:
         max_pings_out: int = 2,
         reconnect_buffer_bytes: int = 16 * 1024 * 1024,
         max_write_buffer_bytes: int = 64 * 1024 * 1024,
+        tls_context: ssl.SSLContext | None = None,
     ) -> None:
         if not servers:
             raise ValueError("no NATS server to connect to")
@@ -128,6 +129,7 @@ class Wire:
         self._ping_interval_s, self._max_pings_out = ping_interval_s, max_pings_out
         self._reconnect_buffer_bytes = reconnect_buffer_bytes
         self._max_write_buffer_bytes = max_write_buffer_bytes
+        self._tls_context = tls_context  # None: the system's trust store
         self._conn: _Connection | None = None
         self._subs: dict[int, _Sub] = {}
         self._sids = itertools.count(1)
@@ -153,7 +155,8 @@ class Wire:
                     self._conn = await self._open(server, remaining)
                     return self
                 except (OSError, TimeoutError, BusUnavailable) as exc:
-                    last = exc
+                    if last is None or not isinstance(exc, TimeoutError):
+                        last = exc  # an attempt the deadline cut short says less
             await asyncio.sleep(min(0.2, max(deadline - loop.time(), 0)))
         where = ", ".join(s.shown for s in self._servers)
         raise BusUnavailable(f"cannot reach NATS at {where} within {timeout_s:g}s ({_why(last)})")
@@ -272,7 +275,8 @@ class Wire:
             try:
                 info = await conn.info()
                 if server.tls or info.get("tls_required"):
-                    await conn.start_tls(ssl.create_default_context(), server.host)
+                    context = self._tls_context or ssl.create_default_context()
+                    await conn.start_tls(context, server.host)
                 self.max_payload = _int(info.get("max_payload"), self.max_payload)
                 conn.write((_connect_line(server, self.name, info), b"PING\r\n"))
                 await conn.ready()
