@@ -8,7 +8,9 @@ import asyncio
 import logging
 import ssl
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import trustme
@@ -38,6 +40,22 @@ class Inbox:
                 self._arrived.clear()
                 await self._arrived.wait()
         return self.messages
+
+
+def configured(factory: Callable[..., NatsServer], tmp_path: Path, config: str) -> NatsServer:
+    """A private nats-server started with this configuration file text."""
+    path = tmp_path / "nats.conf"
+    path.write_text(config)
+    return factory(extra_args=["-c", str(path)])
+
+
+@asynccontextmanager
+async def opened(url: str, **options: Any) -> AsyncIterator[Wire]:
+    wire = await Wire([url], name="t", **options).start()
+    try:
+        yield wire
+    finally:
+        await wire.close()
 
 
 @pytest.fixture
@@ -121,30 +139,22 @@ async def test_a_request_nobody_serves_is_answered_with_status_503(wire: Wire, o
 async def test_a_10_mib_message_arrives_whole(
     nats_server_factory: Callable[..., NatsServer], tmp_path: Path
 ) -> None:
-    config = tmp_path / "big.conf"
-    config.write_text("max_payload: 12MB\n")  # as `hicap up` starts it
-    server = nats_server_factory(extra_args=["-c", str(config)])
-    wire = await Wire([server.url], name="t").start()
-    try:
+    server = configured(nats_server_factory, tmp_path, "max_payload: 12MB\n")  # as `hicap up`
+    async with opened(server.url) as wire:
         inbox = Inbox()
         wire.subscribe("big", inbox)
         body = bytes(range(256)) * (10 * 4096)  # 10 MiB, every byte value, many reads
         wire.publish("big", body, headers={"n": "1"})
         wire.publish("big", b"after")
         first, second = await inbox.wait_for(2, timeout_s=20)
-        assert first.data == body and first.headers == {"n": "1"} and second.data == b"after"
-    finally:
-        await wire.close()
+    assert first.data == body and first.headers == {"n": "1"} and second.data == b"after"
 
 
 async def test_a_message_over_max_payload_is_refused_and_the_connection_carries_on(
     nats_server_factory: Callable[..., NatsServer], tmp_path: Path
 ) -> None:
-    config = tmp_path / "small.conf"
-    config.write_text("max_payload: 1KB\n")
-    server = nats_server_factory(extra_args=["-c", str(config)])
-    wire = await Wire([server.url], name="t").start()
-    try:
+    server = configured(nats_server_factory, tmp_path, "max_payload: 1KB\n")
+    async with opened(server.url) as wire:
         inbox = Inbox()
         wire.subscribe("small", inbox)
         assert wire.max_payload == 1024
@@ -154,16 +164,13 @@ async def test_a_message_over_max_payload_is_refused_and_the_connection_carries_
             wire.publish("small", b"x" * 1000, headers={"name": "y" * 100})
         wire.publish("small", b"fits")
         assert [m.data for m in await inbox.wait_for(1)] == [b"fits"]
-    finally:
-        await wire.close()
 
 
 async def test_after_nats_restarts_it_subscribes_again_and_sends_what_waited(
     nats_server_factory: Callable[..., NatsServer], tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     server = nats_server_factory(tmp_path / "js")
-    wire = await Wire([server.url], name="t", reconnect_wait_s=0.05).start()
-    try:
+    async with opened(server.url, reconnect_wait_s=0.05) as wire:
         inbox = Inbox()
         wire.subscribe("after.restart", inbox)
         wire.publish("after.restart", b"before")
@@ -175,9 +182,7 @@ async def test_after_nats_restarts_it_subscribes_again_and_sends_what_waited(
         await assert_eventually(lambda: wire.connected, timeout=10)
         wire.publish("after.restart", b"after")
         got = await inbox.wait_for(3, timeout_s=10)
-        assert [m.data for m in got] == [b"before", b"while away", b"after"]
-    finally:
-        await wire.close()
+    assert [m.data for m in got] == [b"before", b"while away", b"after"]
     assert "reconnecting" in caplog.text
 
 
@@ -185,15 +190,12 @@ async def test_while_nats_is_away_publishing_past_the_buffer_is_refused(
     nats_server_factory: Callable[..., NatsServer], tmp_path: Path
 ) -> None:
     server = nats_server_factory(tmp_path / "js")
-    wire = await Wire([server.url], name="t", reconnect_buffer_bytes=1000).start()
-    try:
+    async with opened(server.url, reconnect_buffer_bytes=1000) as wire:
         server.stop()
         await assert_eventually(lambda: not wire.connected, timeout=5)
         wire.publish("s", b"x" * 900)
         with pytest.raises(BusUnavailable, match="buffer is full"):
             wire.publish("s", b"x" * 200)
-    finally:
-        await wire.close()
     with pytest.raises(BusUnavailable, match="closed"):
         wire.publish("s", b"x")
 
@@ -203,9 +205,8 @@ async def test_credentials_come_from_the_url_and_never_show_in_an_error(
 ) -> None:
     server = nats_server_factory(extra_args=["--user", "hot", "--pass", "s3cret-pw"])
     good = f"nats://hot:s3cret-pw@127.0.0.1:{server.port}"
-    wire = await Wire([good], name="t").start()
-    await wire.flush()
-    await wire.close()
+    async with opened(good) as wire:
+        await wire.flush()
     bad = f"nats://hot:wrong-pw@127.0.0.1:{server.port}"
     with pytest.raises(BusUnavailable, match="Authorization Violation") as err:
         await Wire([bad], name="t").start(timeout_s=1.0)
@@ -230,19 +231,14 @@ async def test_the_bus_opens_one_hot_wire_to_its_servers_and_closes_it(
 async def test_server_pings_are_answered(
     nats_server_factory: Callable[..., NatsServer], tmp_path: Path
 ) -> None:
-    config = tmp_path / "ping.conf"
-    config.write_text('ping_interval: "100ms"\nping_max: 1\n')
-    server = nats_server_factory(extra_args=["-c", str(config)])
-    wire = await Wire([server.url], name="t").start()
-    try:
+    server = configured(nats_server_factory, tmp_path, 'ping_interval: "100ms"\nping_max: 1\n')
+    async with opened(server.url) as wire:
         inbox = Inbox()
         wire.subscribe("alive", inbox)
         await asyncio.sleep(1.0)  # ten server PINGs: unanswered, the server drops us at two
         wire.publish("alive", b"still here")
         await inbox.wait_for(1)
         assert wire.connected
-    finally:
-        await wire.close()
 
 
 async def test_a_server_that_stops_answering_pings_is_left_for_another(
@@ -262,13 +258,10 @@ async def test_a_server_that_stops_answering_pings_is_left_for_another(
     server = await asyncio.start_server(mute, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     caplog.set_level(logging.WARNING, logger="hicap.bus.wire")
-    wire = await Wire([f"nats://127.0.0.1:{port}"], name="t", ping_interval_s=0.05).start()
-    try:
+    async with opened(f"nats://127.0.0.1:{port}", ping_interval_s=0.05) as wire:
         await assert_eventually(lambda: not wire.connected, timeout=5)
-        assert "answered no PING" in caplog.text
-    finally:
-        await wire.close()
-        server.close()
+    server.close()
+    assert "answered no PING" in caplog.text
 
 
 async def test_a_server_that_requires_tls_is_spoken_to_over_tls(
@@ -278,21 +271,15 @@ async def test_a_server_that_requires_tls_is_spoken_to_over_tls(
     cert = ca.issue_cert("127.0.0.1")
     cert.cert_chain_pems[0].write_to_path(tmp_path / "cert.pem")
     cert.private_key_pem.write_to_path(tmp_path / "key.pem")
-    config = tmp_path / "tls.conf"
-    config.write_text(
-        f'tls {{\n cert_file: "{tmp_path}/cert.pem"\n key_file: "{tmp_path}/key.pem"\n}}\n'
-    )
-    server = nats_server_factory(extra_args=["-c", str(config)])
+    tls = f'tls {{\n cert_file: "{tmp_path}/cert.pem"\n key_file: "{tmp_path}/key.pem"\n}}\n'
+    server = configured(nats_server_factory, tmp_path, tls)
     trusted = ssl.create_default_context()
     ca.configure_trust(trusted)
-    wire = await Wire([server.url], name="t", tls_context=trusted).start()
-    try:
+    async with opened(server.url, tls_context=trusted) as wire:
         inbox = Inbox()
         wire.subscribe("over.tls", inbox)
         wire.publish("over.tls", b"sealed", headers={"k": "v"})
         [msg] = await inbox.wait_for(1)
-        assert (msg.data, msg.headers) == (b"sealed", {"k": "v"})
-    finally:
-        await wire.close()
+    assert (msg.data, msg.headers) == (b"sealed", {"k": "v"})
     with pytest.raises(BusUnavailable, match="CERTIFICATE_VERIFY_FAILED"):
         await Wire([server.url], name="t").start(timeout_s=1.0)  # a CA we do not trust
