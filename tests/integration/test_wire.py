@@ -229,8 +229,11 @@ async def test_the_bus_opens_one_hot_wire_to_its_servers_and_closes_it(
 
 
 async def test_server_pings_are_answered(
-    nats_server_factory: Callable[..., NatsServer], tmp_path: Path
+    nats_server_factory: Callable[..., NatsServer],
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.WARNING, logger="hicap.bus.wire")
     server = configured(nats_server_factory, tmp_path, 'ping_interval: "100ms"\nping_max: 1\n')
     async with opened(server.url) as wire:
         inbox = Inbox()
@@ -239,6 +242,7 @@ async def test_server_pings_are_answered(
         wire.publish("alive", b"still here")
         await inbox.wait_for(1)
         assert wire.connected
+    assert "lost" not in caplog.text  # the same connection throughout, never a reconnect
 
 
 async def test_a_server_that_stops_answering_pings_is_left_for_another(

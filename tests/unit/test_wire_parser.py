@@ -89,4 +89,5 @@ async def test_what_is_not_the_protocol_drops_the_connection() -> None:
     transport.abort = lambda: aborted.append(True)  # type: ignore[method-assign]
     conn.connection_made(transport)
     conn.data_received(b"HTTP/1.1 400 Bad Request\r\n")
-    assert aborted == [True]
+    conn.data_received(b"MSG a.b one 4\r\n")  # a sid that is not a number
+    assert aborted == [True, True]

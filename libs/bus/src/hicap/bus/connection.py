@@ -37,7 +37,7 @@ class Bus:
     js: JetStreamContext
     name: str
     servers: tuple[str, ...] = ()
-    _wire: asyncio.Task[Wire] | None = field(default=None, repr=False)
+    _wire: asyncio.Task[Wire] | None = field(default=None, init=False, repr=False)
 
     @property
     def connected(self) -> bool:

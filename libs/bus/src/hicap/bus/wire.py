@@ -345,6 +345,7 @@ class _Connection(asyncio.Protocol):
         for fut in (self._info, self._ready):
             if not fut.done():
                 fut.set_exception(BusUnavailable(f"NATS closed the connection ({why})"))
+                fut.exception()  # a handshake given up on awaits it no more: not an error
         for waiter in self._pongs:
             if waiter is not None and not waiter.done():
                 waiter.set_exception(BusUnavailable("the connection to NATS was lost"))
@@ -429,7 +430,7 @@ class _Connection(asyncio.Protocol):
             data, self._rest = self._rest + data, b""
         try:
             self._parse(data)
-        except _ProtocolError as exc:
+        except (_ProtocolError, ValueError) as exc:  # ValueError: a number that is not one
             log.error("NATS sent what is not the NATS protocol (%s); reconnecting", exc)
             self.abort()
 
