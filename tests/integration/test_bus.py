@@ -317,3 +317,62 @@ async def test_a_publish_on_a_closed_connection_fails_as_a_bus_error(
     event = new_event(auth_pb2.OrgCreated(org_id="org_gone"), org_id="org_gone")
     with pytest.raises(BusUnavailable, match="closed"):  # never a nats-py exception
         await publish(bus, event, timeout_s=1.0)
+
+
+# -- the hot path when NATS goes away ----------------------------------------------------
+
+
+async def test_calls_in_flight_when_nats_goes_away_fail_at_once_and_new_ones_wait_for_it(
+    nats_server_factory, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """Frames sent while the connection is away are lost, so a call in flight ends with a
+    503 at once, not after its 60 s idle timeout; the server side is told to stop once NATS
+    is back; a call made while NATS is away goes out when it is back, and is answered."""
+    server = nats_server_factory(tmp_path / "js")
+    bus = await connect(server.url, name="t")
+    cancelled = asyncio.Event()
+
+    async def handler(req: StreamRequest) -> AsyncIterator[bytes]:
+        yield b"first"
+        if req.data == b"hold":
+            try:
+                await asyncio.sleep(60)
+            except asyncio.CancelledError:
+                cancelled.set()
+                raise
+        yield b"last"
+
+    stream_server = await StreamServer(bus, "hicap.egress.away", handler, queue="q").start()
+    client = await StreamClient(bus).start()
+    held = client.stream("hicap.egress.away", b"hold", idle_timeout_s=60)
+    assert await anext(held) == b"first"
+    server.stop()
+    with pytest.raises(BusUnavailable, match="connection to NATS was lost"):
+        await asyncio.wait_for(anext(held), 30)  # raised long before the idle timeout
+    await assert_eventually(lambda: not bus.connected, timeout=5)
+    later = asyncio.create_task(_frames(client.stream("hicap.egress.away", b"go")))
+    await asyncio.sleep(0.2)
+    assert not later.done()  # waiting for NATS, not failed by the loss it came after
+    server.restart()
+    assert await asyncio.wait_for(later, 30) == [b"first", b"last"]
+    await asyncio.wait_for(cancelled.wait(), 10)  # the lost call's cancel went out
+    await client.stop()
+    await stream_server.stop(grace_s=1)
+    await bus.close()
+
+
+async def test_a_call_in_flight_when_the_bus_closes_fails_as_a_bus_error(
+    streams: tuple[StreamClient, str, dict[str, object]],
+) -> None:
+    client, subject, _ = streams
+    forever = client.stream(subject, b"forever:", idle_timeout_s=60)
+    assert await anext(forever) == b"tick"
+    wire = await client.bus.hot_wire()
+    await wire.close()
+    with pytest.raises(BusUnavailable, match="closed"):
+        async for _ in forever:  # the ticks that came before the close, then the error
+            pass
+
+
+async def _frames(stream: AsyncIterator[bytes]) -> list[bytes]:
+    return [frame async for frame in stream]

@@ -8,7 +8,9 @@ more than the rest of the frame's trip), and the call id is the last token of th
 subject. Closing the stream early (the
 client went away) publishes `<subject>.cancel.<call_id>`, and the server cancels that
 call's task. Prompts and provider keys travel only here: `hicap.egress.>` is never
-captured by a stream.
+captured by a stream. When the caller's connection to NATS drops, what is sent to it
+meanwhile is lost, so every call in flight fails at once with `BusUnavailable` (a 503 an
+SDK retries) instead of waiting out its timeout; its cancel goes out once NATS is back.
 
 Frames for all calls of a process arrive on one wildcard inbox subscription and are
 routed by call id, so a call costs no SUB/UNSUB round of its own. Both sides ride the
@@ -19,6 +21,7 @@ callback runs as its bytes are parsed, and a loop turn's frames leave in one wri
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import struct
 from collections import deque
@@ -57,13 +60,22 @@ StreamHandler = Callable[[StreamRequest], AsyncIterator[bytes]]
 
 @dataclass(slots=True)
 class _Call:
-    """Frames that arrived and not yet read, and the reader's future while it waits."""
+    """Frames that arrived and not yet read, the reader's future while it waits, and why
+    no more frames can come (the connection dropped), once that is so."""
 
     frames: deque[WireMsg] = field(default_factory=deque)
     waiter: asyncio.Future[None] | None = None
+    lost: BusUnavailable | None = None
 
     def push(self, msg: WireMsg) -> None:
         self.frames.append(msg)
+        self._wake()
+
+    def fail(self, err: BusUnavailable) -> None:
+        self.lost = err
+        self._wake()
+
+    def _wake(self) -> None:
         if self.waiter is not None and not self.waiter.done():
             self.waiter.set_result(None)
 
@@ -84,7 +96,14 @@ class StreamClient:
         self._prefix = wire.new_inbox()
         self._token = self._prefix.rsplit(".", 1)[-1]  # random per client: call ids are unique
         self._sid = wire.subscribe(f"{self._prefix}.*", self._route)
+        wire.on_lost(self._lost)
         return self
+
+    def _lost(self, why: str) -> None:
+        """Frames sent while the connection is away never arrive: every call in flight
+        ends now (a 503 its caller may retry) rather than when its timeout runs out."""
+        for call in self._calls.values():
+            call.fail(BusUnavailable(f"{why}; the call's answer cannot arrive"))
 
     def _route(self, msg: WireMsg) -> None:
         call = self._calls.get(msg.subject.rsplit(".", 1)[-1])
@@ -137,6 +156,8 @@ class StreamClient:
     async def _next(self, call: _Call, subject: str, timeout_s: float) -> WireMsg:
         if call.frames:  # the common case mid-stream: no future, no timer
             return call.frames.popleft()
+        if call.lost is not None:
+            raise call.lost
         loop = asyncio.get_running_loop()
         waiter = call.waiter = loop.create_future()
         timer = loop.call_later(timeout_s, _expire, waiter)
@@ -147,11 +168,15 @@ class StreamClient:
         finally:
             timer.cancel()
             call.waiter = None
+        if not call.frames and call.lost is not None:
+            raise call.lost
         return call.frames.popleft()
 
     async def _cancel(self, subject: str, call_id: str) -> None:
-        if self._wire is not None and self._wire.connected:
-            self._wire.publish(f"{subject}.cancel.{call_id}", b"")
+        """Tell the server to stop the call; while NATS is away, once it is back."""
+        if self._wire is not None:
+            with contextlib.suppress(BusUnavailable):  # closed, or too much waits already
+                self._wire.publish(f"{subject}.cancel.{call_id}", b"")
 
     async def stop(self) -> None:
         if self._wire is not None and self._sid is not None:

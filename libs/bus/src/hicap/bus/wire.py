@@ -65,6 +65,7 @@ class WireMsg:
 
 
 Callback = Callable[[WireMsg], None]
+LostCallback = Callable[[str], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +137,7 @@ class Wire:
         self._held_bytes = 0
         self._closed = False
         self._reconnecting: asyncio.Task[None] | None = None
+        self._lost_callbacks: list[LostCallback] = []
         self._inbox = f"_INBOX.{secrets.token_hex(11)}"
         self.max_payload = 1024 * 1024  # until the server's INFO says
 
@@ -170,10 +172,17 @@ class Wire:
         conn, self._conn = self._conn, None
         if conn is not None:
             await conn.close()
+            self._tell_lost("the connection to NATS was closed")
 
     @property
     def connected(self) -> bool:
         return self._conn is not None and not self._closed
+
+    def on_lost(self, callback: LostCallback) -> None:
+        """Call `callback(why)` each time the connection drops or is closed: what was on its
+        way to this connection's subscriptions until it is back is gone (NATS keeps nothing
+        for an absent subscriber), so a caller waiting for an answer can stop waiting."""
+        self._lost_callbacks.append(callback)
 
     def new_inbox(self) -> str:
         """A subject prefix no other connection uses."""
@@ -298,6 +307,14 @@ class Wire:
             return
         log.warning("hot-path connection to NATS lost (%s); reconnecting", why)
         self._reconnecting = asyncio.get_running_loop().create_task(self._reconnect())
+        self._tell_lost(f"the connection to NATS was lost ({why})")
+
+    def _tell_lost(self, why: str) -> None:
+        for callback in self._lost_callbacks:
+            try:
+                callback(why)
+            except Exception:
+                log.exception("a NATS connection-lost callback failed")
 
     async def _reconnect(self) -> None:
         for attempt in itertools.count():

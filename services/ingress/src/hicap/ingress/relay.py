@@ -32,6 +32,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
+from hicap.bus import BusUnavailable
 from hicap.catalog import Catalog, Model, Reservations
 from hicap.errors import HicapError, Internal, PermissionDenied
 from hicap.events import Clock, egress_pb2, utc_now
@@ -235,8 +236,11 @@ class Relay:
     ) -> Response:
         answer = egress_pb2.EgressAnswer()
         answer.ParseFromString(first.data)
-        async for _end in frames:  # the end frame is already on its way: read it, no cancel
-            pass
+        try:
+            async for _end in frames:  # the end frame is already on its way: read it, no cancel
+                pass
+        except BusUnavailable:
+            pass  # the whole answer is here: only its end frame went with the connection
         record = _served(request, replace(record, head=answer.head, trailer=answer.trailer))
         _log_answer(record)
         meter.finish(record)
