@@ -14,6 +14,7 @@ from hicap.bus import (
     Bus,
     BusTimeout,
     BusUnavailable,
+    Last,
     StreamClient,
     StreamRequest,
     StreamServer,
@@ -157,9 +158,9 @@ async def streams(
 ) -> AsyncIterator[tuple[StreamClient, str, dict[str, object]]]:
     """A stream server on a subject of this test, whose handler is chosen by the payload."""
     subject = f"hicap.egress.test{org_id[-8:]}"
-    seen: dict[str, object] = {"cancelled": asyncio.Event()}
+    seen: dict[str, object] = {"cancelled": asyncio.Event(), "closed": asyncio.Event()}
 
-    async def handler(req: StreamRequest) -> AsyncIterator[bytes]:
+    async def handler(req: StreamRequest) -> AsyncIterator[bytes | Last]:
         kind, _, arg = req.data.decode().partition(":")
         seen["headers"] = req.headers
         if kind == "count":
@@ -177,6 +178,14 @@ async def streams(
             except asyncio.CancelledError:
                 seen["cancelled"].set()  # type: ignore[union-attr]
                 raise
+        elif kind == "last":
+            try:
+                yield b"before"
+                yield Last(b"whole")
+                seen["resumed after last"] = True
+                yield b"never sent"
+            finally:
+                seen["closed"].set()  # type: ignore[union-attr]
         elif kind == "silent":
             await asyncio.sleep(10)
             yield b"too late"
@@ -227,6 +236,15 @@ async def test_closing_a_stream_early_cancels_the_server_side_call(
     assert await anext(stream) == b"tick"
     await stream.aclose()
     await asyncio.wait_for(seen["cancelled"].wait(), 5)  # type: ignore[union-attr]
+
+
+async def test_a_last_frame_ends_the_call_and_closes_the_handler(
+    streams: tuple[StreamClient, str, dict[str, object]],
+) -> None:
+    client, subject, seen = streams
+    assert [f async for f in client.stream(subject, b"last:")] == [b"before", b"whole"]
+    await asyncio.wait_for(seen["closed"].wait(), 5)  # type: ignore[union-attr]
+    assert "resumed after last" not in seen
 
 
 async def test_headers_reach_the_server(

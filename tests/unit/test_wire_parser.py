@@ -91,3 +91,23 @@ async def test_what_is_not_the_protocol_drops_the_connection() -> None:
     conn.data_received(b"HTTP/1.1 400 Bad Request\r\n")
     conn.data_received(b"MSG a.b one 4\r\n")  # a sid that is not a number
     assert aborted == [True, True]
+
+
+async def test_a_turns_publishes_leave_in_one_write_at_its_end_or_at_once_when_asked() -> None:
+    wire = Wire(["nats://127.0.0.1:1"], name="t")
+    conn = _Connection(wire)
+    transport = _Transport()
+    writes: list[bytes] = []
+    transport.writelines = lambda data: writes.append(b"".join(data))  # type: ignore[method-assign]
+    conn.connection_made(transport)
+    wire._conn = conn  # connected, as `start` leaves it
+    wire.publish("a", b"1")
+    wire.publish("b", b"2")
+    assert writes == []  # corked until the turn ends
+    await asyncio.sleep(0)
+    assert writes == [b"PUB a 1\r\n1\r\nPUB b 1\r\n2\r\n"]
+    wire.publish("c", b"3", reply="r")
+    wire.send_now()
+    assert writes[1:] == [b"PUB c r 1\r\n3\r\n"]  # before the turn ends
+    await asyncio.sleep(0)
+    assert len(writes) == 2  # nothing left for the turn's end to write

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import orjson
 
-from hicap.bus import StreamRequest
+from hicap.bus import Last, StreamRequest
 from hicap.events.egress import ANSWER, BODY, HEAD, TRAILER, parse_frame
 from hicap.events.v1 import egress_pb2
 from hicap.provider_egress.credentials import Credentials
@@ -213,19 +213,26 @@ class Egress:
             deadline_s=deadline_s,
         )
 
-    def frames(self, call: egress_pb2.EgressCall) -> AsyncIterator[bytes]:
+    def frames(self, call: egress_pb2.EgressCall) -> AsyncIterator[bytes | Last]:
         return self.handler(StreamRequest(call.SerializeToString(), {}, "call-test"))
 
     async def run(self, call: egress_pb2.EgressCall) -> Answer:
-        return await collect(self.frames(call))
+        return await collect(self.frames(call), from_handler=True)
 
 
-async def collect(frames: AsyncIterator[bytes]) -> Answer:
-    """Check the frame order (head first, trailer last; or one whole answer) and gather it."""
+def raw(item: bytes | Last) -> bytes:
+    return item.data if isinstance(item, Last) else item
+
+
+async def collect(frames: AsyncIterator[bytes | Last], *, from_handler: bool = False) -> Answer:
+    """Check the frame order (head first, trailer last; or one whole answer) and gather it.
+    Straight from the handler, a whole answer must be marked `Last` (it leaves at once)."""
     answer: Answer | None = None
-    async for raw in frames:
-        frame = parse_frame(raw)
+    async for item in frames:
+        frame = parse_frame(raw(item))
+        assert not isinstance(item, Last) or frame.tag == ANSWER, "only a whole answer is last"
         if answer is None and frame.tag == ANSWER:
+            assert isinstance(item, Last) or not from_handler, "a whole answer leaves at once"
             whole = egress_pb2.EgressAnswer.FromString(frame.data)
             answer = Answer(whole.head, body=whole.body, tags=["A"], trailer=whole.trailer)
             continue

@@ -24,6 +24,7 @@ from tests.integration.egress.harness import (
     Egress,
     anthropic_body,
     openai_body,
+    raw,
 )
 
 ANTHROPIC = egress_pb2.Surface.SURFACE_ANTHROPIC_MESSAGES
@@ -217,7 +218,7 @@ async def test_a_reset_mid_stream_fails_after_the_head_and_a_trailer_naming_it(
     frames: list[bytes] = []
     with pytest.raises(UpstreamFailed):
         async for frame in egress.frames(egress.call(["reset"], openai_body(stream=True))):
-            frames.append(frame)
+            frames.append(raw(frame))
     assert frames and frames[0][0] == ord("H")
     assert frames[-1][0] == ord("T")  # what was streamed is still metered
     trailer = egress_pb2.EgressTrailer.FromString(frames[-1][1:])

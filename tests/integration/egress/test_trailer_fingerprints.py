@@ -10,7 +10,7 @@ from hicap.errors import UpstreamFailed
 from hicap.events.egress import TRAILER, parse_frame
 from hicap.events.v1 import egress_pb2
 from hicap.provider_egress.fingerprints import end_user_hash, route_fingerprint
-from tests.integration.egress.harness import Egress, anthropic_body, openai_body
+from tests.integration.egress.harness import Egress, anthropic_body, openai_body, raw
 
 SYSTEM = "You are the conformance suite's terse assistant."
 USER = "end-user-7"
@@ -50,7 +50,7 @@ async def test_a_stream_that_fails_midway_still_carries_both_hashes(egress: Egre
     frames: list[bytes] = []
     with pytest.raises(UpstreamFailed):
         async for frame in egress.frames(egress.call(["reset"], openai_tagged(stream=True))):
-            frames.append(frame)
+            frames.append(raw(frame))
     last = parse_frame(frames[-1])
     assert last.tag == TRAILER
     assert_tagged(egress_pb2.EgressTrailer.FromString(last.data))

@@ -17,7 +17,7 @@ from hicap.bus.connection import MAX_PAYLOAD_BYTES, Bus, connect
 from hicap.bus.consumer import Delivery, DurableConsumer
 from hicap.bus.errors import BusTimeout, BusUnavailable
 from hicap.bus.health import HealthReporter, base_health, query_health
-from hicap.bus.hotpath import StreamClient, StreamHandler, StreamRequest, StreamServer
+from hicap.bus.hotpath import Last, StreamClient, StreamHandler, StreamRequest, StreamServer
 from hicap.bus.projection import Evolve, Projection, ProjectionRunner, Snapshot
 from hicap.bus.publish import Published, publish
 from hicap.bus.streams import (
@@ -39,6 +39,7 @@ __all__ = [
     "DurableConsumer",
     "Evolve",
     "HealthReporter",
+    "Last",
     "Projection",
     "ProjectionRunner",
     "Published",

@@ -55,7 +55,15 @@ class StreamRequest:
     call_id: str
 
 
-StreamHandler = Callable[[StreamRequest], AsyncIterator[bytes]]
+@dataclass(frozen=True, slots=True)
+class Last:
+    """What a handler yields as its call's last frame (a whole answer): it leaves at once
+    with the end frame, in one write, and the handler is closed."""
+
+    data: bytes
+
+
+StreamHandler = Callable[[StreamRequest], AsyncIterator[bytes | Last]]
 
 
 @dataclass(slots=True)
@@ -244,6 +252,11 @@ class StreamServer:
             chunks = self.handler(req)
             try:
                 async for chunk in chunks:
+                    if isinstance(chunk, Last):  # a whole answer: on its way before anything else
+                        wire.publish(reply, _frame(DATA, seq, chunk.data))
+                        wire.publish(reply, _frame(END, seq + 1, b""))
+                        wire.send_now()
+                        return
                     wire.publish(reply, _frame(DATA, seq, chunk))
                     seq += 1
             except HicapError as err:  # the handler's, or a frame NATS would not take

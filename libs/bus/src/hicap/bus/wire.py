@@ -224,6 +224,12 @@ class Wire:
             head = b"PUB %s %d\r\n" % (subject.encode(), len(payload))
         self._send((head, payload, _CRLF), len(head) + len(payload) + 2)
 
+    def send_now(self) -> None:
+        """Write what this loop turn has published now rather than at the turn's end: for a
+        message someone waits on when nothing else will follow it within the turn."""
+        if self._conn is not None:
+            self._conn.send_now()
+
     def subscribe(self, subject: str, callback: Callback, *, queue: str = "") -> int:
         """Receive `subject`'s messages (one of `queue`'s members gets each); the sid."""
         if not _SUBJECT.fullmatch(subject) or (queue and not _SUBJECT.fullmatch(queue)):
@@ -378,6 +384,9 @@ class _Connection(asyncio.Protocol):
         if not self._flush_soon:
             self._flush_soon = True
             self._loop.call_soon(self._flush)
+
+    def send_now(self) -> None:
+        self._flush()  # the turn's scheduled flush then finds nothing left to write
 
     def _flush(self) -> None:
         self._flush_soon = False

@@ -2,7 +2,7 @@
 
 Decode the call (malformed: InvalidRequest), parse the caller's body with its surface codec,
 resolve the targets to routes, `send()` upstream, then answer in the caller's format: the
-whole JSON answer in one `A` frame, or the provider's SSE translated event by event (each chunk's events go
+whole JSON answer in one `A` frame (`Last`: it leaves at once, with the end), or the provider's SSE translated event by event (each chunk's events go
 out as one body frame as soon as the chunk arrives), then the trailer with usage and
 finish reason (and the end user's and system prompt's hashes, `fingerprints`, in every
 trailer). The head names the lane of the target that answered. A failure before the head is raised (the StreamServer sends its code); a
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from google.protobuf.message import DecodeError
 
-from hicap.bus import StreamRequest
+from hicap.bus import Last, StreamRequest
 from hicap.errors import (
     HicapError,
     InvalidRequest,
@@ -95,7 +95,7 @@ class EgressHandler:
         self.simulated = simulated
         self.in_flight = 0
 
-    async def __call__(self, req: StreamRequest) -> AsyncIterator[bytes]:
+    async def __call__(self, req: StreamRequest) -> AsyncIterator[bytes | Last]:
         self.in_flight += 1
         try:
             call = _decode(req.data)
@@ -103,6 +103,7 @@ class EgressHandler:
             chat = surface.parse_request(call.body)
             routes = self._routes(call)
             tags = fingerprints_of(call.org_id, chat)
+            frames: AsyncGenerator[bytes | Last, None]
             if call.surface == COUNT_TOKENS:
                 frames = self._count_tokens(call, surface, chat, routes, tags)
             elif chat.stream:
@@ -148,16 +149,15 @@ class EgressHandler:
         chat: ChatRequest,
         routes: Sequence[Route],
         tags: Fingerprints,
-    ) -> AsyncGenerator[bytes, None]:
+    ) -> AsyncGenerator[Last, None]:
         opened = await self._send(call, routes, chat)
         resp = opened.route.adapter.parse_response(opened.body)
-        yield answer_frame(
-            egress_pb2.EgressAnswer(
-                head=_head(opened, JSON, resp.model),
-                body=surface.render_response(resp, call.model),
-                trailer=_trailer(resp.usage, resp.finish_reason, tags),
-            )
+        answer = egress_pb2.EgressAnswer(
+            head=_head(opened, JSON, resp.model),
+            body=surface.render_response(resp, call.model),
+            trailer=_trailer(resp.usage, resp.finish_reason, tags),
         )
+        yield Last(answer_frame(answer))
 
     async def _stream(
         self,
@@ -203,7 +203,7 @@ class EgressHandler:
         chat: ChatRequest,
         routes: Sequence[Route],
         tags: Fingerprints,
-    ) -> AsyncGenerator[bytes, None]:
+    ) -> AsyncGenerator[Last, None]:
         counting = [r for r in routes if r.adapter.build_count_tokens(chat, r.upstream_model)]
         if counting:
             opened = await _refusals_named(
@@ -227,13 +227,12 @@ class EgressHandler:
                 attempts=0,
                 lane=routes[0].lane,
             )
-        yield answer_frame(
-            egress_pb2.EgressAnswer(
-                head=head,
-                body=surface.render_count_tokens(tokens),
-                trailer=_trailer(Usage(input_tokens=tokens), "", tags),
-            )
+        answer = egress_pb2.EgressAnswer(
+            head=head,
+            body=surface.render_count_tokens(tokens),
+            trailer=_trailer(Usage(input_tokens=tokens), "", tags),
         )
+        yield Last(answer_frame(answer))
 
     async def _send(
         self, call: egress_pb2.EgressCall, routes: Sequence[Route], chat: ChatRequest
