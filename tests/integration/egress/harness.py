@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import orjson
 
-from hicap.bus import Last, StreamRequest
+from hicap.bus import Last, StreamRequest, Urgent
 from hicap.events.egress import ANSWER, BODY, HEAD, TRAILER, parse_frame
 from hicap.events.v1 import egress_pb2
 from hicap.provider_egress.credentials import Credentials
@@ -213,24 +213,30 @@ class Egress:
             deadline_s=deadline_s,
         )
 
-    def frames(self, call: egress_pb2.EgressCall) -> AsyncIterator[bytes | Last]:
+    def frames(self, call: egress_pb2.EgressCall) -> AsyncIterator[bytes | Urgent | Last]:
         return self.handler(StreamRequest(call.SerializeToString(), {}, "call-test"))
 
     async def run(self, call: egress_pb2.EgressCall) -> Answer:
         return await collect(self.frames(call), from_handler=True)
 
 
-def raw(item: bytes | Last) -> bytes:
-    return item.data if isinstance(item, Last) else item
+def raw(item: bytes | Urgent | Last) -> bytes:
+    return item if isinstance(item, bytes) else item.data
 
 
-async def collect(frames: AsyncIterator[bytes | Last], *, from_handler: bool = False) -> Answer:
+async def collect(
+    frames: AsyncIterator[bytes | Urgent | Last], *, from_handler: bool = False
+) -> Answer:
     """Check the frame order (head first, trailer last; or one whole answer) and gather it.
-    Straight from the handler, a whole answer must be marked `Last` (it leaves at once)."""
+    Straight from the handler, a whole answer must be marked `Last` and a stream's first
+    body frame (its first token) `Urgent`: they leave at once, nothing else does."""
     answer: Answer | None = None
     async for item in frames:
         frame = parse_frame(raw(item))
         assert not isinstance(item, Last) or frame.tag == ANSWER, "only a whole answer is last"
+        first_body = answer is not None and frame.tag == BODY and "B" not in answer.tags
+        if from_handler:
+            assert isinstance(item, Urgent) == first_body, "only the first token is urgent"
         if answer is None and frame.tag == ANSWER:
             assert isinstance(item, Last) or not from_handler, "a whole answer leaves at once"
             whole = egress_pb2.EgressAnswer.FromString(frame.data)

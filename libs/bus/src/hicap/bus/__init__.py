@@ -17,7 +17,14 @@ from hicap.bus.connection import MAX_PAYLOAD_BYTES, Bus, connect
 from hicap.bus.consumer import Delivery, DurableConsumer
 from hicap.bus.errors import BusTimeout, BusUnavailable
 from hicap.bus.health import HealthReporter, base_health, query_health
-from hicap.bus.hotpath import Last, StreamClient, StreamHandler, StreamRequest, StreamServer
+from hicap.bus.hotpath import (
+    Last,
+    StreamClient,
+    StreamHandler,
+    StreamRequest,
+    StreamServer,
+    Urgent,
+)
 from hicap.bus.projection import Evolve, Projection, ProjectionRunner, Snapshot
 from hicap.bus.publish import Published, publish
 from hicap.bus.streams import (
@@ -50,6 +57,7 @@ __all__ = [
     "StreamRequest",
     "StreamServer",
     "Subscription",
+    "Urgent",
     "append",
     "base_health",
     "caught_up",

@@ -63,7 +63,16 @@ class Last:
     data: bytes
 
 
-StreamHandler = Callable[[StreamRequest], AsyncIterator[bytes | Last]]
+@dataclass(frozen=True, slots=True)
+class Urgent:
+    """A frame the caller is waiting on (a stream's first token): it, and what the handler
+    yielded before it, leave at once rather than once the loop turn's work is done. For the
+    frame that matters, not for every one: each costs a write of its own."""
+
+    data: bytes
+
+
+StreamHandler = Callable[[StreamRequest], AsyncIterator[bytes | Urgent | Last]]
 
 
 @dataclass(slots=True)
@@ -252,12 +261,16 @@ class StreamServer:
             chunks = self.handler(req)
             try:
                 async for chunk in chunks:
-                    if isinstance(chunk, Last):  # a whole answer: on its way before anything else
+                    if isinstance(chunk, bytes):
+                        wire.publish(reply, _frame(DATA, seq, chunk))
+                    elif isinstance(chunk, Urgent):
+                        wire.publish(reply, _frame(DATA, seq, chunk.data))
+                        wire.send_now()
+                    else:  # Last, a whole answer: on its way before anything else
                         wire.publish(reply, _frame(DATA, seq, chunk.data))
                         wire.publish(reply, _frame(END, seq + 1, b""))
                         wire.send_now()
                         return
-                    wire.publish(reply, _frame(DATA, seq, chunk))
                     seq += 1
             except HicapError as err:  # the handler's, or a frame NATS would not take
                 wire.publish(reply, _frame(ERROR, seq, error_reply(err)))

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from google.protobuf.message import DecodeError
 
-from hicap.bus import Last, StreamRequest
+from hicap.bus import Last, StreamRequest, Urgent
 from hicap.errors import (
     HicapError,
     InvalidRequest,
@@ -95,7 +95,7 @@ class EgressHandler:
         self.simulated = simulated
         self.in_flight = 0
 
-    async def __call__(self, req: StreamRequest) -> AsyncIterator[bytes | Last]:
+    async def __call__(self, req: StreamRequest) -> AsyncIterator[bytes | Urgent | Last]:
         self.in_flight += 1
         try:
             call = _decode(req.data)
@@ -103,7 +103,7 @@ class EgressHandler:
             chat = surface.parse_request(call.body)
             routes = self._routes(call)
             tags = fingerprints_of(call.org_id, chat)
-            frames: AsyncGenerator[bytes | Last, None]
+            frames: AsyncGenerator[bytes | Urgent | Last, None]
             if call.surface == COUNT_TOKENS:
                 frames = self._count_tokens(call, surface, chat, routes, tags)
             elif chat.stream:
@@ -166,10 +166,10 @@ class EgressHandler:
         chat: ChatRequest,
         routes: Sequence[Route],
         tags: Fingerprints,
-    ) -> AsyncGenerator[bytes, None]:
+    ) -> AsyncGenerator[bytes | Urgent, None]:
         opened = await self._send(call, routes, chat)
         relay = _Relay(opened.route.adapter.stream_decoder(), surface.stream_encoder(chat))
-        head_sent = False
+        head_sent = body_sent = False
         try:
             async with aclosing(stream_chunks(opened, self.config.idle_timeout_s)) as chunks:
                 async for chunk in chunks:
@@ -178,8 +178,11 @@ class EgressHandler:
                         model = relay.model or opened.route.upstream_model
                         yield head_frame(_head(opened, SSE, model))
                         head_sent = True
-                    if out:
+                    if out and body_sent:
                         yield body_frame(out)
+                    elif out:  # the first token, and the head before it: leave at once
+                        yield Urgent(body_frame(out))
+                        body_sent = True
                 if not head_sent:
                     raise UpstreamFailed(
                         f"deployment {opened.route.deployment} sent an empty stream"
