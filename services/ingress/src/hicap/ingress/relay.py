@@ -10,8 +10,8 @@ which ends the stream. The lane egress served the call on (its head) is the call
 from then on: in `x-hicap-lane`, in the record, and in what the ticket settles (the real
 tokens replace the estimate; served on-demand, the estimate is refunded). The client going away closes the egress stream, which cancels
 the upstream call. Every call sent to egress ends in exactly one `CallRecord` handed to
-`on_complete` (after the last byte of a stream, right before a whole answer is
-returned, or when egress refused the call), with its timing: start (wall clock), total
+`on_complete` (after the last byte of a stream, right after a whole answer is
+written, or when egress refused the call), with its timing: start (wall clock), total
 latency and, for streams, the time to the first body byte relayed; `on_complete` must
 neither await nor raise. Calls refused before egress (key, body, model) make no record. Never logs a body, a prompt or a key (the BYOK provider key lives only
 in this request's memory and on the EgressCall). Imports libs only, never a service.
@@ -25,6 +25,7 @@ import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import partial
 from typing import Protocol
 
 import anyio
@@ -243,11 +244,11 @@ class Relay:
             pass  # the whole answer is here: only its end frame went with the connection
         record = _served(request, replace(record, head=answer.head, trailer=answer.trailer))
         _log_answer(record)
-        meter.finish(record)
-        return Response(
+        return _Metered(
             answer.body,
             status_code=answer.head.status or 200,
             media_type=answer.head.content_type or "application/json",
+            finish=partial(meter.finish, record),
         )
 
     async def _collect(
@@ -263,15 +264,18 @@ class Relay:
                 elif frame.tag == TRAILER:
                     trailer = _trailer(frame.data)
         except HicapError as err:  # answered as an error response: metered as one
-            record = _failed(record, err)
+            meter.finish(replace(_failed(record, err), trailer=trailer))
+            raise
+        except BaseException:  # cancelled (the client left): metered as it stands
+            meter.finish(replace(record, trailer=trailer))
             raise
         finally:
             await _close(frames)
-            meter.finish(replace(record, trailer=trailer))
-        return Response(
+        return _Metered(
             parts[0] if len(parts) == 1 else b"".join(parts),
             status_code=record.head.status or 200,
             media_type=record.head.content_type or "application/json",
+            finish=partial(meter.finish, replace(record, trailer=trailer)),
         )
 
     async def _relay(
@@ -341,6 +345,22 @@ class _Meter:
         ttft_ms = 0 if first is None else _ms(first - self.started_s)
         latency_ms = _ms(self.timer() - self.started_s)
         self.on_complete(replace(record, timing=CallTiming(self.started_at, latency_ms, ttft_ms)))
+
+
+class _Metered(Response):
+    """A whole answer that is metered once written: the caller's bytes leave first."""
+
+    def __init__(
+        self, body: bytes, *, status_code: int, media_type: str, finish: Callable[[], None]
+    ) -> None:
+        super().__init__(body, status_code=status_code, media_type=media_type)
+        self._finish = finish
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._finish()
 
 
 class RelayedStream(StreamingResponse):
@@ -480,6 +500,8 @@ def _ms(seconds: float) -> int:
 
 
 def _log_answer(record: CallRecord) -> None:
+    if not log.isEnabledFor(logging.DEBUG):
+        return
     log.debug(
         "egress answered",
         extra={
