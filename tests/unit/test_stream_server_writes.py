@@ -1,6 +1,7 @@
 """When a stream server's frames leave (`hicap.bus.hotpath`): a turn's frames together at
 its end; an `Urgent` frame (a stream's first token) and what came before it at once; a
-`Last` frame (a whole answer) at once with the end frame, and the handler is closed."""
+`Last` frame (a whole answer) at once with the end frame, and the handler is closed. "At
+once" only for a call alone in flight: with others, the turn's one write carries them all."""
 
 from __future__ import annotations
 
@@ -45,11 +46,12 @@ class OneWireBus:
 
 
 async def served(
-    handler: Callable[[StreamRequest], AsyncIterator[bytes | Urgent | Last]],
+    handler: Callable[[StreamRequest], AsyncIterator[bytes | Urgent | Last]], calls: int = 1
 ) -> list[str]:
     wire = RecordingWire()
     server = await StreamServer(OneWireBus(wire), "s", handler, queue="q").start()  # type: ignore[arg-type]
-    wire.callbacks["s"](WireMsg("s", "_INBOX.x.call-1", b""))
+    for n in range(calls):
+        wire.callbacks["s"](WireMsg("s", f"_INBOX.x.call-{n}", b""))
     await asyncio.sleep(0.05)
     await server.stop(grace_s=1)
     return wire.log
@@ -74,3 +76,12 @@ async def test_a_last_frame_leaves_at_once_with_the_end_and_nothing_follows() ->
 
     assert await served(handler) == ["d0", "e1", "now"]
     assert not resumed
+
+
+async def test_with_other_calls_in_flight_frames_wait_for_the_turns_one_write() -> None:
+    async def handler(_: StreamRequest) -> AsyncIterator[bytes | Urgent | Last]:
+        await asyncio.sleep(0.01)  # both calls are in flight when they answer
+        yield Last(b"whole answer")
+
+    log = await served(handler, calls=2)
+    assert log.count("d0") == 2 and log.count("now") <= 1  # the first to answer did not write alone

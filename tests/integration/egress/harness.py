@@ -228,15 +228,16 @@ async def collect(
     frames: AsyncIterator[bytes | Urgent | Last], *, from_handler: bool = False
 ) -> Answer:
     """Check the frame order (head first, trailer last; or one whole answer) and gather it.
-    Straight from the handler, a whole answer must be marked `Last` and a stream's first
-    body frame (its first token) `Urgent`: they leave at once, nothing else does."""
+    Straight from the handler, a whole answer must be marked `Last` and the body frame with
+    a stream's first token `Urgent`: they leave at once, nothing else does."""
     answer: Answer | None = None
+    urgent = 0
     async for item in frames:
         frame = parse_frame(raw(item))
         assert not isinstance(item, Last) or frame.tag == ANSWER, "only a whole answer is last"
-        first_body = answer is not None and frame.tag == BODY and "B" not in answer.tags
-        if from_handler:
-            assert isinstance(item, Urgent) == first_body, "only the first token is urgent"
+        if isinstance(item, Urgent):
+            assert frame.tag == BODY and b'"' in frame.data, "a token's body frame is urgent"
+            urgent += 1
         if answer is None and frame.tag == ANSWER:
             assert isinstance(item, Last) or not from_handler, "a whole answer leaves at once"
             whole = egress_pb2.EgressAnswer.FromString(frame.data)
@@ -255,4 +256,6 @@ async def collect(
             answer.trailer = egress_pb2.EgressTrailer.FromString(frame.data)
             answer.tags.append("T")
     assert answer is not None and answer.trailer is not None
+    if from_handler and answer.tags[0] == "H":
+        assert urgent == (1 if answer.trailer.output_tokens else 0), "one first token"
     return answer

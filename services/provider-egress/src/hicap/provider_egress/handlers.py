@@ -39,6 +39,9 @@ from hicap.provider_egress.ir import (
     Finished,
     StreamEvent,
     StreamStarted,
+    TextDelta,
+    ToolCallDelta,
+    ToolCallStarted,
     Usage,
     UsageReported,
 )
@@ -169,7 +172,7 @@ class EgressHandler:
     ) -> AsyncGenerator[bytes | Urgent, None]:
         opened = await self._send(call, routes, chat)
         relay = _Relay(opened.route.adapter.stream_decoder(), surface.stream_encoder(chat))
-        head_sent = body_sent = False
+        head_sent = token_sent = False
         try:
             async with aclosing(stream_chunks(opened, self.config.idle_timeout_s)) as chunks:
                 async for chunk in chunks:
@@ -178,11 +181,11 @@ class EgressHandler:
                         model = relay.model or opened.route.upstream_model
                         yield head_frame(_head(opened, SSE, model))
                         head_sent = True
-                    if out and body_sent:
-                        yield body_frame(out)
-                    elif out:  # the first token, and the head before it: leave at once
+                    if out and relay.tokens and not token_sent:  # the first token: at once
                         yield Urgent(body_frame(out))
-                        body_sent = True
+                        token_sent = True
+                    elif out:
+                        yield body_frame(out)
                 if not head_sent:
                     raise UpstreamFailed(
                         f"deployment {opened.route.deployment} sent an empty stream"
@@ -255,7 +258,7 @@ class EgressHandler:
 class _Relay:
     """One stream's translation state: provider SSE -> IR -> the caller's SSE, plus tallies."""
 
-    __slots__ = ("decoder", "encoder", "finish_reason", "model", "parser", "usage")
+    __slots__ = ("decoder", "encoder", "finish_reason", "model", "parser", "tokens", "usage")
 
     def __init__(self, decoder: StreamDecoder, encoder: StreamEncoder) -> None:
         self.parser = SseParser()
@@ -263,6 +266,7 @@ class _Relay:
         self.usage = Usage()
         self.finish_reason = ""
         self.model = ""
+        self.tokens = False  # a token (text, a tool call) has been translated
 
     def translate(self, events: list[SseEvent]) -> bytes:
         out = b""
@@ -273,7 +277,9 @@ class _Relay:
         return out
 
     def _tally(self, event: StreamEvent) -> None:
-        if isinstance(event, UsageReported):
+        if isinstance(event, (TextDelta, ToolCallStarted, ToolCallDelta)):
+            self.tokens = self.tokens or not isinstance(event, TextDelta) or bool(event.text)
+        elif isinstance(event, UsageReported):
             self.usage = event.usage
         elif isinstance(event, Finished):
             self.finish_reason = event.finish_reason
