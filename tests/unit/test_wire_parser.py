@@ -111,3 +111,17 @@ async def test_a_turns_publishes_leave_in_one_write_at_its_end_or_at_once_when_a
     assert writes[1:] == [b"PUB c r 1\r\n3\r\n"]  # before the turn ends
     await asyncio.sleep(0)
     assert len(writes) == 2  # nothing left for the turn's end to write
+
+
+async def test_those_told_of_a_lost_connection_are_told_until_they_stop_listening() -> None:
+    wire = Wire(["nats://127.0.0.1:1"], name="t")
+    conn = _Connection(wire)
+    conn.connection_made(_Transport())
+    wire._conn = conn  # connected, as `start` leaves it
+    told: list[str] = []
+    wire.on_lost(lambda why: told.append(f"stays: {why}"))
+    stop = wire.on_lost(lambda why: told.append(f"left: {why}"))
+    stop()
+    conn.connection_lost(None)  # the server closed it
+    await wire.close()  # stops reconnecting
+    assert told == ["stays: the connection to NATS was lost (closed by the server)"]

@@ -110,6 +110,7 @@ class StreamClient:
         self._prefix = self._token = ""
         self._calls: dict[str, _Call] = {}
         self._sid: int | None = None
+        self._ignore_losses: Callable[[], None] | None = None
         self._next_id = 0
 
     async def start(self) -> StreamClient:
@@ -117,7 +118,7 @@ class StreamClient:
         self._prefix = wire.new_inbox()
         self._token = self._prefix.rsplit(".", 1)[-1]  # random per client: call ids are unique
         self._sid = wire.subscribe(f"{self._prefix}.*", self._route)
-        wire.on_lost(self._lost)
+        self._ignore_losses = wire.on_lost(self._lost)
         return self
 
     def _lost(self, why: str) -> None:
@@ -203,6 +204,9 @@ class StreamClient:
         if self._wire is not None and self._sid is not None:
             self._wire.unsubscribe(self._sid)
             self._sid = None
+        if self._ignore_losses is not None:
+            self._ignore_losses()
+            self._ignore_losses = None
 
 
 def _expire(waiter: asyncio.Future[None]) -> None:

@@ -178,11 +178,13 @@ class Wire:
     def connected(self) -> bool:
         return self._conn is not None and not self._closed
 
-    def on_lost(self, callback: LostCallback) -> None:
+    def on_lost(self, callback: LostCallback) -> Callable[[], None]:
         """Call `callback(why)` each time the connection drops or is closed: what was on its
         way to this connection's subscriptions until it is back is gone (NATS keeps nothing
-        for an absent subscriber), so a caller waiting for an answer can stop waiting."""
+        for an absent subscriber), so a caller waiting for an answer can stop waiting.
+        Returns what stops the calls (a shared wire outlives its users)."""
         self._lost_callbacks.append(callback)
+        return lambda: self._lost_callbacks.remove(callback)
 
     def new_inbox(self) -> str:
         """A subject prefix no other connection uses."""
@@ -316,7 +318,7 @@ class Wire:
         self._tell_lost(f"the connection to NATS was lost ({why})")
 
     def _tell_lost(self, why: str) -> None:
-        for callback in self._lost_callbacks:
+        for callback in list(self._lost_callbacks):
             try:
                 callback(why)
             except Exception:

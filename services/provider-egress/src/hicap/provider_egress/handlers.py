@@ -277,8 +277,10 @@ class _Relay:
         return out
 
     def _tally(self, event: StreamEvent) -> None:
-        if isinstance(event, (TextDelta, ToolCallStarted, ToolCallDelta)):
-            self.tokens = self.tokens or not isinstance(event, TextDelta) or bool(event.text)
+        if isinstance(event, TextDelta):
+            self.tokens = self.tokens or bool(event.text)
+        elif isinstance(event, (ToolCallStarted, ToolCallDelta)):
+            self.tokens = True
         elif isinstance(event, UsageReported):
             self.usage = event.usage
         elif isinstance(event, Finished):
